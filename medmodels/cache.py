@@ -1,0 +1,71 @@
+"""The only module of medmodels that imports Streamlit: caching wrappers.
+
+``st.cache_resource`` holds one shared, read-only object per key (models,
+example volumes) for all sessions; per-user uploads are memoised in that
+user's session state so a widget change does not re-parse a 100 MB series,
+and one user's upload is never visible to another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from .device import compute_device
+from .dicom_io import CTImage, load_ct
+from .errors import InputError
+from .examples import ct_examples, ecg_examples
+from .wfdb_io import ECGRecord, load_ecg
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False  # shared between sessions: nobody may modify it
+    return array
+
+
+@st.cache_resource(show_spinner="Reading the example CT…", max_entries=4)
+def example_ct(label: str) -> CTImage:
+    image = load_ct(ct_examples()[label])
+    _read_only(image.hu)
+    return image
+
+
+@st.cache_resource(show_spinner="Reading the example record…", max_entries=8)
+def example_ecg(label: str) -> ECGRecord:
+    record = load_ecg(ecg_examples()[label])
+    _read_only(record.signal)
+    return record
+
+
+@st.cache_resource(show_spinner="Checking the compute device…")
+def device_name() -> str:
+    return compute_device()
+
+
+@st.cache_data(show_spinner=False)
+def example_labels(kind: str) -> list[str]:
+    return list(ct_examples() if kind == "ct" else ecg_examples())
+
+
+def memoised_upload(slot: str, files: Sequence[Any], loader: Callable[[Sequence[Any]], Any]) -> Any:
+    """``loader(files)`` once per distinct upload, kept in this user's session.
+
+    Only the latest upload per ``slot`` is kept, so memory does not grow with
+    every file a user tries. An :class:`InputError` is memoised too (re-raised),
+    so a bad upload is not re-parsed on every rerun.
+    """
+    key = tuple((getattr(f, "file_id", None) or f.name, getattr(f, "size", None)) for f in files)
+    state = st.session_state.setdefault("_uploads", {})
+    cached = state.get(slot)
+    if cached is None or cached[0] != key:
+        try:
+            cached = (key, loader(files), None)
+        except InputError as exc:
+            cached = (key, None, exc)
+        state[slot] = cached
+    if cached[2] is not None:
+        raise cached[2]
+    return cached[1]

@@ -1,0 +1,516 @@
+"""DICOM reading for CT: validate headers first, then decode, then assemble a series.
+
+Two levels, like wfdb's ``rdrecord``/``rdsamp``:
+
+* :func:`load_ct` returns a :class:`CTImage` (HU volume, geometry, UIDs and a
+  whitelist of technical tags);
+* :func:`ct_array` returns just ``(hu, spacing)``.
+
+Every problem with the input surfaces as :class:`~medmodels.errors.InputError`
+with a message naming the bad value. pydicom raises a wide variety of
+exception types on hostile bytes, so the few calls into it are wrapped at this
+edge and nowhere else.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
+from pydicom.pixels import apply_modality_lut
+from pydicom.uid import UID
+
+from .errors import InputError
+from .sources import FileSource, NamedBytes, expand_sources
+
+#: A slice or frame may not be larger than this (pixels per side).
+MAX_SIDE = 8192
+#: Frames in one multi-frame object.
+MAX_FRAMES = 4096
+#: Decoded pixel bytes of one file.
+MAX_PIXEL_BYTES = 1024 * 2**20
+#: A deflated dataset may not inflate past this (bytes).
+MAX_INFLATED_BYTES = 512 * 2**20
+
+DEFLATED_TS = "1.2.840.10008.1.2.1.99"
+_UNCOMPRESSED_TS = {
+    "1.2.840.10008.1.2",
+    "1.2.840.10008.1.2.1",
+    "1.2.840.10008.1.2.2",
+    DEFLATED_TS,
+}
+
+#: SOP class prefixes of objects that carry no viewable image.
+_NON_IMAGE_SOP_PREFIXES = {
+    "1.2.840.10008.5.1.4.1.1.88.": "a Structured Report (SR)",
+    "1.2.840.10008.5.1.4.1.1.481.": "a radiotherapy object (RT)",
+    "1.2.840.10008.5.1.4.1.1.66": "a segmentation/registration object (SEG/REG)",
+    "1.2.840.10008.5.1.4.1.1.11.": "a presentation state",
+    "1.2.840.10008.5.1.4.1.1.104.": "an encapsulated document (PDF/CDA)",
+    "1.2.840.10008.5.1.4.1.1.9.": "a waveform",
+}
+
+#: The technical tags shown by default: nothing that identifies a patient.
+METADATA_WHITELIST = (
+    ("Modality", "Modality"),
+    ("Manufacturer", "Manufacturer"),
+    ("ManufacturerModelName", "Model"),
+    ("KVP", "kVp"),
+    ("ConvolutionKernel", "Kernel"),
+    ("SliceThickness", "Slice thickness (mm)"),
+    ("PixelSpacing", "Pixel spacing (mm)"),
+    ("Rows", "Rows"),
+    ("Columns", "Columns"),
+)
+
+_MODALITY_NAMES = {
+    "MR": "an MR image",
+    "CR": "a computed radiograph (CR)",
+    "DX": "a digital radiograph (DX)",
+    "US": "an ultrasound image",
+    "NM": "a nuclear medicine image",
+    "PT": "a PET image",
+    "OT": "a secondary capture (OT)",
+    "SEG": "a segmentation",
+    "RTDOSE": "an RT dose grid",
+}
+
+
+@dataclass(frozen=True)
+class CTImage:
+    """A CT slice or series in Hounsfield units.
+
+    Attributes:
+        hu: float32 array (slices, rows, cols) in HU (for non-CT modalities:
+            the rescaled stored values, whatever their unit).
+        spacing: (z, y, x) in mm. For a single slice z is the slice thickness.
+        sop_instance_uids: one per slice, in slice order.
+        z_positions: slice positions along the slice normal (mm), ascending.
+        series_uid: SeriesInstanceUID ('' when absent).
+        modality: the DICOM Modality ('CT', 'MR', ...).
+        metadata: whitelisted technical tags, display name to text.
+        skipped: (file name, reason) for files of the upload that were left out.
+        inverted: True for MONOCHROME1 (high values display dark).
+    """
+
+    hu: np.ndarray
+    spacing: tuple[float, float, float]
+    sop_instance_uids: tuple[str, ...]
+    z_positions: tuple[float, ...]
+    series_uid: str
+    modality: str
+    metadata: dict[str, str]
+    skipped: tuple[tuple[str, str], ...] = ()
+    inverted: bool = False
+    _header: Dataset | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_ct(self) -> bool:
+        return self.modality == "CT"
+
+    @property
+    def n_slices(self) -> int:
+        return int(self.hu.shape[0])
+
+    def all_tags(self) -> list[dict[str, str]]:
+        """Every non-pixel element of the first slice's header, for deliberate reveal.
+
+        This includes patient-identifying tags: callers show it only after an
+        explicit user action, and never log it.
+        """
+        if self._header is None:
+            return []
+        rows = []
+        for elem in self._header.iterall():
+            if elem.tag == 0x7FE00010 or elem.VR == "SQ":
+                continue
+            value = elem.repval if elem.VR in ("OB", "OW", "UN") else str(elem.value)
+            rows.append({"tag": str(elem.tag), "name": elem.name, "value": value[:200]})
+        return rows
+
+
+@dataclass(frozen=True)
+class _Slice:
+    name: str
+    header: Dataset
+    raw: bytes
+    force: bool
+
+    @property
+    def frames(self) -> int:
+        return int(self.header.get("NumberOfFrames", 1) or 1)
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def read_header(file: NamedBytes) -> Dataset:
+    """Parse and validate one file's header without decoding pixels."""
+    return _read_slice_header(file).header
+
+
+def _read_slice_header(file: NamedBytes) -> _Slice:
+    _refuse_inflation_bomb(file)
+    header, force = _parse(file, stop_before_pixels=True)
+    _validate_image_header(file.name, header)
+    return _Slice(file.name, header, file.data, force)
+
+
+def _parse(file: NamedBytes, *, stop_before_pixels: bool) -> tuple[Dataset, bool]:
+    """dcmread with a fallback for files without a preamble/meta header."""
+    for force in (False, True):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds = pydicom.dcmread(io.BytesIO(file.data), stop_before_pixels=stop_before_pixels, force=force)
+                # Elements are parsed lazily; touch them now so broken bytes fail here.
+                _ = [elem.value for elem in ds]
+        except InvalidDicomError:
+            continue
+        except Exception as exc:  # pydicom raises many types on corrupt bytes
+            raise InputError(f"{file.name} is a damaged DICOM file ({_short(exc)}).") from None
+        if force and not _looks_like_dataset(ds):
+            break
+        return ds, force
+    raise InputError(f"{file.name} is not a DICOM file. Upload a DICOM (.dcm) CT slice, a series, or a zip of one.")
+
+
+def _looks_like_dataset(ds: Dataset) -> bool:
+    # With force=True pydicom "parses" any bytes; demand the core image-or-object identity.
+    return "SOPClassUID" in ds or ("Rows" in ds and "Columns" in ds)
+
+
+def _refuse_inflation_bomb(file: NamedBytes) -> None:
+    """Refuse a deflated dataset that would inflate past MAX_INFLATED_BYTES."""
+    if file.data[128:132] != b"DICM" or DEFLATED_TS.encode() not in file.data[:4096]:
+        return
+    try:
+        fp = io.BytesIO(file.data)
+        fp.seek(132)
+        pydicom.filereader._read_file_meta_info(fp)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        inflated = inflater.decompress(file.data[fp.tell() :], MAX_INFLATED_BYTES + 1)
+    except Exception as exc:
+        raise InputError(f"{file.name}: its deflated (zip-compressed) dataset is damaged ({_short(exc)}).") from None
+    if len(inflated) > MAX_INFLATED_BYTES:
+        raise InputError(
+            f"{file.name}: its deflated dataset would inflate past {MAX_INFLATED_BYTES // 2**20} MB; refused."
+        )
+
+
+def non_image_kind(header: Dataset) -> str | None:
+    """A description such as 'a Structured Report (SR)' if the object carries no image."""
+    sop = str(header.get("SOPClassUID", ""))
+    for prefix, kind in _NON_IMAGE_SOP_PREFIXES.items():
+        if sop.startswith(prefix):
+            return kind
+    if "Rows" not in header or "Columns" not in header:
+        return "a DICOM object with no image (no Rows/Columns)"
+    return None
+
+
+def _validate_image_header(name: str, header: Dataset) -> None:
+    kind = non_image_kind(header)
+    if kind:
+        raise InputError(f"{name} is {kind}, not an image. Upload CT image slices (.dcm).")
+    rows, cols = _as_int(header, "Rows"), _as_int(header, "Columns")
+    frames = _as_int(header, "NumberOfFrames", default=1) or 1
+    if not (0 < rows <= MAX_SIDE and 0 < cols <= MAX_SIDE):
+        raise InputError(f"{name} declares an image of {rows}×{cols} pixels; expected 1 to {MAX_SIDE} per side.")
+    if not 0 < frames <= MAX_FRAMES:
+        raise InputError(f"{name} declares {frames} frames; expected 1 to {MAX_FRAMES}.")
+    photometric = str(header.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+    if photometric not in ("MONOCHROME1", "MONOCHROME2"):
+        raise InputError(
+            f"{name} is a colour image ({photometric}); CT is greyscale. Upload a greyscale CT slice or series."
+        )
+    bits = _as_int(header, "BitsAllocated", default=16)
+    if bits not in (1, 8, 16, 32, 64):
+        raise InputError(f"{name} declares {bits} bits per pixel; expected 8, 16 or 32.")
+    samples = _as_int(header, "SamplesPerPixel", default=1) or 1
+    declared = rows * cols * frames * samples * max(bits, 8) // 8
+    if declared > MAX_PIXEL_BYTES:
+        raise InputError(
+            f"{name} declares {declared / 2**20:.0f} MB of pixels, over the {MAX_PIXEL_BYTES // 2**20} MB limit."
+        )
+
+
+def _as_int(header: Dataset, keyword: str, default: int = 0) -> int:
+    value = header.get(keyword, default)
+    try:
+        return int(value if value not in (None, "") else default)
+    except (TypeError, ValueError):
+        raise InputError(f"The header field {keyword} is not a number ({value!r}).") from None
+
+
+# --------------------------------------------------------------------------- pixels
+
+
+def _decode(item: _Slice) -> tuple[np.ndarray, Dataset]:
+    """Full read and decode of one file to float32 (frames, rows, cols) modality values."""
+    ds, _ = _parse(NamedBytes(item.name, item.raw), stop_before_pixels=False)
+    if "PixelData" not in ds:
+        raise InputError(f"{item.name} holds no readable pixel data (the file may be truncated). Upload CT image slices.")
+    _check_native_length(item.name, ds)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stored = ds.pixel_array
+    except Exception as exc:
+        ts = _transfer_syntax(ds)
+        raise InputError(
+            f"{item.name}: the pixel data could not be decoded ({ts.name if ts else 'unknown transfer syntax'}: "
+            f"{_short(exc)}). The file may be truncated or use an unsupported compression."
+        ) from None
+    frames = item.frames
+    stored = stored.reshape(frames, int(ds.Rows), int(ds.Columns))
+    return _rescale(stored, ds), ds
+
+
+def _transfer_syntax(ds: Dataset) -> UID | None:
+    meta = getattr(ds, "file_meta", None)
+    uid = meta.get("TransferSyntaxUID") if meta is not None else None
+    return UID(uid) if uid else None
+
+
+def _check_native_length(name: str, ds: Dataset) -> None:
+    ts = _transfer_syntax(ds)
+    if ts is not None and str(ts) not in _UNCOMPRESSED_TS:
+        return  # encapsulated: the decoder checks the length
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    bits = int(ds.get("BitsAllocated", 16))
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    expected = int(ds.Rows) * int(ds.Columns) * frames * samples * bits // 8
+    actual = len(ds.PixelData)
+    if actual < expected:
+        raise InputError(
+            f"{name} is truncated: its header declares {expected:,} bytes of pixels "
+            f"({int(ds.Rows)}×{int(ds.Columns)}×{frames} at {bits} bits) but the file holds {actual:,}."
+        )
+
+
+def _rescale(stored: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Stored values to modality units (HU for CT), per frame where the header says so."""
+    slopes, intercepts = _rescale_parameters(ds, stored.shape[0])
+    if slopes is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
+    return (stored.astype(np.float32) * slopes[:, None, None] + intercepts[:, None, None]).astype(np.float32)
+
+
+def _rescale_parameters(ds: Dataset, frames: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Slope/intercept from enhanced multi-frame functional groups, if that is where they live."""
+    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
+        return None, None
+    per_frame = [_functional(ds, i, "PixelValueTransformationSequence") for i in range(frames)]
+    if all(item is None for item in per_frame):
+        return None, None
+    slopes = np.array([float(getattr(it, "RescaleSlope", 1.0)) if it else 1.0 for it in per_frame], np.float32)
+    inters = np.array([float(getattr(it, "RescaleIntercept", 0.0)) if it else 0.0 for it in per_frame], np.float32)
+    return slopes, inters
+
+
+def _functional(ds: Dataset, frame: int, sequence: str) -> Dataset | None:
+    """One item of a functional group macro, per-frame first, then shared."""
+    for groups, index in (("PerFrameFunctionalGroupsSequence", frame), ("SharedFunctionalGroupsSequence", 0)):
+        seq = ds.get(groups)
+        inner = seq[index].get(sequence) if seq and len(seq) > index else None
+        if inner:
+            return inner[0]
+    return None
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _pixel_spacing(ds: Dataset) -> tuple[float, float]:
+    spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
+    if spacing is None:
+        measures = _functional(ds, 0, "PixelMeasuresSequence")
+        spacing = getattr(measures, "PixelSpacing", None) if measures else None
+    try:
+        row_mm, col_mm = (float(v) for v in spacing)
+    except (TypeError, ValueError):
+        return 1.0, 1.0  # unknown: show in pixels; the page says so
+    if not (row_mm > 0 and col_mm > 0):
+        return 1.0, 1.0
+    return row_mm, col_mm
+
+
+def _slice_thickness(ds: Dataset) -> float:
+    for keyword in ("SpacingBetweenSlices", "SliceThickness"):
+        try:
+            value = float(ds.get(keyword) or 0)
+        except (TypeError, ValueError):
+            value = 0.0
+        if value > 0:
+            return value
+    measures = _functional(ds, 0, "PixelMeasuresSequence")
+    try:
+        value = float(getattr(measures, "SliceThickness", 0) or 0)
+    except (TypeError, ValueError):
+        value = 0.0
+    return value if value > 0 else 1.0
+
+
+def _frame_positions(ds: Dataset, frames: int, index_fallback: float) -> list[float]:
+    """Position of each frame along the slice normal (mm)."""
+    normal = _slice_normal(ds)
+    positions = []
+    for i in range(frames):
+        ipp = ds.get("ImagePositionPatient")
+        if ipp is None:
+            plane = _functional(ds, i, "PlanePositionSequence")
+            ipp = getattr(plane, "ImagePositionPatient", None) if plane else None
+        try:
+            positions.append(float(np.dot(normal, [float(v) for v in ipp])))
+        except (TypeError, ValueError):
+            positions.append(index_fallback + i)
+    return positions
+
+
+def _slice_normal(ds: Dataset) -> np.ndarray:
+    iop = ds.get("ImageOrientationPatient")
+    if iop is None:
+        orient = _functional(ds, 0, "PlaneOrientationSequence")
+        iop = getattr(orient, "ImageOrientationPatient", None) if orient else None
+    try:
+        row, col = np.array([float(v) for v in iop[:3]]), np.array([float(v) for v in iop[3:6]])
+        normal = np.cross(row, col)
+        if np.linalg.norm(normal) > 0.5:
+            return normal / np.linalg.norm(normal)
+    except (TypeError, ValueError, IndexError):
+        pass
+    return np.array([0.0, 0.0, 1.0])
+
+
+def _metadata(ds: Dataset, n_slices: int) -> dict[str, str]:
+    meta = {}
+    for keyword, label in METADATA_WHITELIST:
+        value = ds.get(keyword)
+        if value not in (None, ""):
+            is_multi = isinstance(value, (list, tuple, MultiValue))
+            meta[label] = ", ".join(str(v) for v in value) if is_multi else str(value)
+    meta["Slices"] = str(n_slices)
+    return meta
+
+
+# --------------------------------------------------------------------------- series
+
+
+def load_ct(
+    source: FileSource | Sequence[FileSource] | Mapping[str, bytes], *, require_ct: bool = True
+) -> CTImage:
+    """Read one CT slice or one series into HU.
+
+    Args:
+        source: a path (file, folder of one series, or zip), bytes, an uploaded
+            file object, a list of those (the files of one series), or a
+            mapping of file name to bytes.
+        require_ct: refuse modalities other than CT (analysis needs CT). With
+            ``False`` other greyscale images load for viewing.
+
+    Returns:
+        A :class:`CTImage` with slices ordered by position along the normal
+        (ImagePositionPatient), not by file name.
+
+    Raises:
+        InputError: for anything unusable, with a message naming the problem.
+    """
+    files = expand_sources(source)
+    slices, skipped = _headers_of_images(files)
+    _check_one_series(slices)
+    modality = str(slices[0].header.get("Modality", "")).strip().upper()
+    if require_ct and modality != "CT":
+        what = _MODALITY_NAMES.get(modality, f"a {modality or 'non-CT'} image")
+        raise InputError(f"{slices[0].name} is {what}; the CT model needs CT. Upload a chest CT slice or series.")
+    volume, uids, positions, first = _decode_series(slices)
+    row_mm, col_mm = _pixel_spacing(first)
+    z_mm = _z_spacing(positions, first)
+    return CTImage(
+        hu=volume,
+        spacing=(z_mm, row_mm, col_mm),
+        sop_instance_uids=tuple(uids),
+        z_positions=tuple(positions),
+        series_uid=str(first.get("SeriesInstanceUID", "")),
+        modality=modality,
+        metadata=_metadata(first, volume.shape[0]),
+        skipped=tuple(skipped),
+        inverted=str(first.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1",
+        _header=first,
+    )
+
+
+def ct_array(source: FileSource | Sequence[FileSource] | Mapping[str, bytes]) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Plain arrays: ``(hu float32 (slices, rows, cols), spacing (z, y, x) mm)``."""
+    image = load_ct(source)
+    return image.hu, image.spacing
+
+
+def _headers_of_images(files: list[NamedBytes]) -> tuple[list[_Slice], list[tuple[str, str]]]:
+    """Validated headers. A lone bad file is an error; in a set, non-images are skipped."""
+    if len(files) == 1:
+        return [_read_slice_header(files[0])], []
+    slices, skipped = [], []
+    for file in files:
+        try:
+            slices.append(_read_slice_header(file))
+        except InputError as exc:
+            skipped.append((file.name, str(exc)))
+    if not slices:
+        reason = skipped[0][1] if skipped else "no files"
+        raise InputError(f"None of the {len(files)} files is a usable DICOM image (first problem: {reason})")
+    return slices, skipped
+
+
+def _check_one_series(slices: list[_Slice]) -> None:
+    series = {str(s.header.get("SeriesInstanceUID", "")) for s in slices}
+    if len(series) > 1:
+        raise InputError(
+            f"The upload holds {len(series)} different series; upload the files of one series at a time."
+        )
+    shapes = {(int(s.header.Rows), int(s.header.Columns)) for s in slices}
+    if len(shapes) > 1:
+        raise InputError(f"The slices differ in size ({sorted(shapes)}); a series needs one slice size.")
+    if len(slices) > 1 and any(s.frames > 1 for s in slices):
+        raise InputError("Several multi-frame files were given; upload one multi-frame file or single-frame slices.")
+
+
+def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], Dataset]:
+    frames, uids, positions = [], [], []
+    first = None
+    for index, item in enumerate(slices):
+        pixels, ds = _decode(item)
+        first = first or ds
+        uid = str(ds.get("SOPInstanceUID", ""))
+        frames.append(pixels)
+        uids.extend([uid] * pixels.shape[0])
+        positions.extend(_frame_positions(ds, pixels.shape[0], float(ds.get("InstanceNumber", index) or index)))
+    volume = np.concatenate(frames, axis=0)
+    order = np.argsort(np.asarray(positions), kind="stable")
+    sorted_positions = [positions[i] for i in order]
+    if len(order) > 1 and np.any(np.diff(sorted_positions) == 0) and len(slices) > 1:
+        raise InputError("Two slices of the series lie at the same position; the upload holds duplicate slices.")
+    return np.ascontiguousarray(volume[order]), [uids[i] for i in order], sorted_positions, first
+
+
+def _z_spacing(positions: list[float], ds: Dataset) -> float:
+    if len(positions) < 2:
+        return _slice_thickness(ds)
+    gaps = np.diff(positions)
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if gaps.size else _slice_thickness(ds)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]

@@ -1,0 +1,30 @@
+"""Home: intended use, installed models, compute device."""
+
+import pandas as pd
+import streamlit as st
+
+from medmodels import cache
+from medmodels.config import data_dir
+from medmodels.model_cards import card_summary, installed_cards
+from medmodels.text import INTENDED_USE, PRIVACY
+
+st.title("Clinical deep-learning review dashboard")
+st.warning(INTENDED_USE, icon="⚠️")
+st.markdown(
+    "Review **chest CT** (DICOM) and **ECG** (WFDB) uploads with the models below. "
+    "Each result shows what its model was trained and tested on."
+)
+
+st.subheader("Models")
+cards = installed_cards()
+if cards:
+    st.dataframe(pd.DataFrame([card_summary(c) for c in cards]), hide_index=True)
+else:
+    st.info("No trained models are installed yet: the CT and ECG pages show the viewers only.")
+
+st.subheader("Compute")
+st.write(f"Models run on: **{cache.device_name()}**")
+
+st.subheader("Data and privacy")
+st.caption(PRIVACY)
+st.caption(f"Example data folder: `{data_dir()}` ({'found' if data_dir().is_dir() else 'not found: only bundled examples'})")

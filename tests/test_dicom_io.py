@@ -1,0 +1,232 @@
+"""DICOM loading: every bundled and edge-case file loads or raises InputError, known values, series assembly."""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.data.data_manager import DATA_ROOT
+
+from medmodels import CTImage, InputError, ct_array, load_ct
+from medmodels import dicom_io
+from medmodels.config import data_dir
+
+from data_paths import require_data
+
+BUNDLED = sorted(p for p in Path(DATA_ROOT, "test_files").rglob("*") if p.is_file())
+EDGE_DIR = data_dir() / "ct" / "dicom_edge_cases"
+EDGE_CASES = sorted(p for p in EDGE_DIR.rglob("*.dcm")) if EDGE_DIR.exists() else []
+
+
+def _load_or_refuse(path: Path) -> CTImage | InputError:
+    try:
+        return load_ct(path, require_ct=False)
+    except InputError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
+def test_every_bundled_pydicom_file_loads_or_is_refused_clearly(path):
+    outcome = _load_or_refuse(path)
+    if isinstance(outcome, InputError):
+        assert str(outcome) and "Traceback" not in str(outcome)
+    else:
+        assert outcome.hu.ndim == 3 and outcome.hu.dtype == np.float32
+        assert all(s > 0 for s in outcome.spacing)
+        assert len(outcome.sop_instance_uids) == outcome.hu.shape[0]
+
+
+def test_edge_case_folder_is_present():
+    require_data("ct", "dicom_edge_cases")
+    assert len(EDGE_CASES) >= 30
+
+
+EXPECTED_EDGE = {
+    # file: (outcome, detail) — shapes for loads, a phrase of the message for refusals
+    "CT_small.dcm": ("load", (1, 128, 128)),
+    "693_J2KR.dcm": ("load", (1, 512, 512)),
+    "693_UNCI.dcm": ("load", (1, 512, 512)),
+    "eCT_Supplemental.dcm": ("load", (2, 512, 512)),
+    "MR_small_RLE.dcm": ("load", (1, 64, 64)),
+    "MR_small_jpeg_ls_lossless.dcm": ("load", (1, 64, 64)),
+    "MR_small_jp2klossless.dcm": ("load", (1, 64, 64)),
+    "MR_small_bigendian.dcm": ("load", (1, 64, 64)),
+    "MR_small_implicit.dcm": ("load", (1, 64, 64)),
+    "JPEG-LL.dcm": ("load", (1, 1024, 256)),
+    "emri_small_big_endian.dcm": ("load", (10, 64, 64)),
+    "image_dfl.dcm": ("load", (1, 512, 512)),
+    "MR_truncated.dcm": ("refuse", "truncated"),
+    "test-SR.dcm": ("refuse", "Structured Report"),
+    "rtstruct.dcm": ("refuse", "radiotherapy"),
+    "rtdose.dcm": ("refuse", "radiotherapy"),
+    "liver.dcm": ("refuse", "segmentation"),
+    "liver_deflate.dcm": ("refuse", "segmentation"),
+    "SC_rgb_jpeg.dcm": ("refuse", "colour"),
+    "examples_palette.dcm": ("refuse", "colour"),
+    "no_meta.dcm": ("refuse", "not a DICOM file"),
+}
+
+
+@pytest.mark.parametrize("path", EDGE_CASES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_edge_case_loads_or_is_refused_clearly(path):
+    outcome = _load_or_refuse(path)
+    expected = EXPECTED_EDGE.get(path.name)
+    if expected is None:
+        assert isinstance(outcome, (CTImage, InputError))
+    elif expected[0] == "load":
+        assert isinstance(outcome, CTImage), f"{path.name} should load: {outcome}"
+        assert outcome.hu.shape == expected[1]
+    else:
+        assert isinstance(outcome, InputError), f"{path.name} should be refused"
+        assert expected[1] in str(outcome)
+
+
+def test_ct_small_hounsfield_units_match_the_raw_pixels(ct_small):
+    ds = pydicom.dcmread(ct_small)
+    raw = np.frombuffer(ds.PixelData, dtype="<i2").reshape(128, 128)
+    expected = raw.astype(np.float32) * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    image = load_ct(ct_small)
+    np.testing.assert_array_equal(image.hu[0], expected)
+    assert image.spacing == pytest.approx((5.0, 0.661468, 0.661468))
+    assert image.sop_instance_uids == (ds.SOPInstanceUID,)
+    assert image.metadata["Modality"] == "CT" and image.metadata["kVp"] == "120"
+
+
+def test_compressed_and_uncompressed_copies_decode_to_the_same_hu():
+    require_data("ct", "dicom_edge_cases")
+    lossless = load_ct(EDGE_DIR / "pydicom-data" / "693_J2KR.dcm").hu
+    uncompressed = load_ct(EDGE_DIR / "pydicom-data" / "693_UNCI.dcm").hu
+    # J2KR is the reversible (lossless) JPEG 2000 copy of the same slice... up to its stored range
+    assert lossless.shape == uncompressed.shape
+    assert np.corrcoef(lossless.ravel(), uncompressed.ravel())[0, 1] > 0.99
+
+
+def test_metadata_shows_only_whitelisted_technical_tags(ct_small):
+    image = load_ct(ct_small)
+    allowed = {label for _, label in dicom_io.METADATA_WHITELIST} | {"Slices"}
+    assert set(image.metadata) <= allowed
+    text = " ".join(image.metadata.values())
+    assert str(pydicom.dcmread(ct_small).PatientName) not in text
+    # ...but the deliberate reveal holds the full header
+    assert any(row["name"] == "Patient's Name" for row in image.all_tags())
+
+
+def test_non_ct_is_refused_for_analysis_but_viewable():
+    mr = Path(DATA_ROOT, "test_files", "MR_small.dcm")
+    with pytest.raises(InputError, match="MR image; the CT model needs CT"):
+        load_ct(mr)
+    assert load_ct(mr, require_ct=False).modality == "MR"
+
+
+# --------------------------------------------------------------------------- series
+
+
+def test_lidc_series_is_ordered_by_position_not_file_name(lidc_0001_slices):
+    shuffled = list(lidc_0001_slices)
+    random.Random(0).shuffle(shuffled)
+    image = load_ct(shuffled)
+    assert image.hu.shape == (133, 512, 512)
+    assert image.spacing == pytest.approx((2.5, 0.703125, 0.703125))
+    assert np.all(np.diff(image.z_positions) > 0)
+    first = pydicom.dcmread(lidc_0001_slices[0], stop_before_pixels=True)
+    assert first.SOPInstanceUID in image.sop_instance_uids
+    file_z = sorted(float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]) for p in shuffled)
+    assert image.z_positions == pytest.approx(file_z)
+    # A mid-chest slice: air or scanner padding in the corner, aerated lung, bone.
+    mid = image.hu[66]
+    assert np.median(mid[:20, :20]) < -900
+    assert np.mean((mid > -950) & (mid < -600)) > 0.10
+    assert mid.max() > 700
+
+
+def test_series_from_zip_bytes_equals_series_from_files(lidc_0001_slices):
+    subset = lidc_0001_slices[:5]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for p in subset:
+            zf.write(p, f"series/{p.name}")
+    from_zip = load_ct(buffer.getvalue())
+    from_files = load_ct({p.name: p.read_bytes() for p in subset})
+    np.testing.assert_array_equal(from_zip.hu, from_files.hu)
+    hu, spacing = ct_array(subset)
+    np.testing.assert_array_equal(hu, from_files.hu)
+
+
+def test_two_series_in_one_upload_are_refused(lidc_0001_slices, ct_small):
+    with pytest.raises(InputError, match="2 different series"):
+        load_ct([lidc_0001_slices[0], ct_small])
+
+
+def test_duplicate_slices_are_refused(lidc_0001_slices):
+    data = lidc_0001_slices[0].read_bytes()
+    with pytest.raises(InputError, match="same position"):
+        load_ct({"a.dcm": data, "b.dcm": data})
+
+
+def test_non_images_in_a_series_upload_are_skipped_and_reported(lidc_0001_slices):
+    files = {p.name: p.read_bytes() for p in lidc_0001_slices[:3]}
+    files["69.xml"] = b"<xml/>"
+    image = load_ct(files)
+    assert image.n_slices == 3
+    assert [name for name, _ in image.skipped] == ["69.xml"]
+
+
+# --------------------------------------------------------------------------- hostile input
+
+
+def _modified(path: Path, **changes) -> bytes:
+    ds = pydicom.dcmread(path)
+    for keyword, value in changes.items():
+        setattr(ds, keyword, value)
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_absurd_declared_size_is_refused_before_decoding(ct_small):
+    with pytest.raises(InputError, match="60000"):
+        load_ct(_modified(ct_small, Rows=60000))
+
+
+def test_size_disagreeing_with_pixel_data_is_refused(ct_small):
+    with pytest.raises(InputError, match="truncated"):
+        load_ct(_modified(ct_small, Rows=256, Columns=256))
+
+
+def test_deflated_dataset_inflating_past_the_cap_is_refused(monkeypatch):
+    require_data("ct", "dicom_edge_cases")
+    deflated = EDGE_DIR / "pydicom" / "image_dfl.dcm"
+    assert load_ct(deflated, require_ct=False).hu.shape == (1, 512, 512)
+    monkeypatch.setattr(dicom_io, "MAX_INFLATED_BYTES", 100_000)
+    with pytest.raises(InputError, match="inflate"):
+        load_ct(deflated, require_ct=False)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_and_truncated_bytes_only_ever_raise_input_error(ct_small, seed):
+    rng = random.Random(seed)
+    original = ct_small.read_bytes()
+    candidates = [
+        bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 2048))),
+        original[: rng.randint(0, len(original))],
+        original[:132] + bytes(rng.getrandbits(8) for _ in range(512)),
+    ]
+    mutated = bytearray(original)
+    for _ in range(20):
+        mutated[rng.randrange(len(mutated))] = rng.getrandbits(8)
+    candidates.append(bytes(mutated))
+    for data in candidates:
+        try:
+            load_ct(data, require_ct=False)
+        except InputError:
+            pass
+
+
+def test_empty_upload_is_refused():
+    with pytest.raises(InputError, match="No files"):
+        load_ct([])

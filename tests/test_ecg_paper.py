@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from medmodels.ecg_paper import (
+    ASPECT_Y_OVER_X, MAX_POINTS, minmax_envelope, overview_figure, strip_figure, twelve_lead_figure, window_samples,
+)
+
+
+def _ecg_like(n: int, fs: float = 360.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / fs
+    spikes = (np.abs(((t % 0.8) - 0.4)) < 0.01) * 1.5  # a 1.5 mV "QRS" every 0.8 s
+    return (0.05 * rng.standard_normal(n) + spikes).astype(np.float32)
+
+
+def test_envelope_keeps_every_extreme_and_caps_points():
+    y = _ecg_like(650_000)
+    idx, values = minmax_envelope(y, 2000)
+    assert len(values) == 4000
+    assert values.max() == y.max() and values.min() == y.min()
+    assert np.all(np.diff(idx) >= 0)
+    # short input passes through untouched
+    idx, values = minmax_envelope(y[:100], 2000)
+    np.testing.assert_array_equal(values, y[:100])
+
+
+def test_strip_is_on_standard_paper_and_never_sends_the_whole_record():
+    y = _ecg_like(650_000)
+    fig = strip_figure(y, 360.0, 100.0, 60.0, lead_name="MLII")
+    sent = sum(len(trace.x) for trace in fig.data)
+    assert sent <= MAX_POINTS
+    x, yaxis = fig.layout.xaxis, fig.layout.yaxis
+    assert x.dtick == pytest.approx(0.2) and x.minor.dtick == pytest.approx(0.04)  # 5 mm and 1 mm at 25 mm/s
+    assert yaxis.dtick == pytest.approx(0.5) and yaxis.minor.dtick == pytest.approx(0.1)  # at 10 mm/mV
+    assert yaxis.scaleanchor == "x" and yaxis.scaleratio == pytest.approx(ASPECT_Y_OVER_X) == 0.4
+    assert tuple(x.range) == pytest.approx((100.0, 160.0))
+
+
+def test_beat_labels_only_inside_the_window():
+    y = _ecg_like(36_000)
+    samples = np.array([10, 3700, 3800, 30_000])
+    fig = strip_figure(y, 360.0, 10.0, 5.0, beat_samples=samples, beat_labels=["N", "V", "A", "N"])
+    text_traces = [t for t in fig.data if t.mode == "text"]
+    assert len(text_traces) == 1 and list(text_traces[0].text) == ["V", "A"]
+
+
+def test_window_is_clipped_to_the_record():
+    assert window_samples(1000, 100.0, 8.0, 5.0) == slice(800, 1000)
+    assert window_samples(1000, 100.0, -3.0, 1.0) == slice(0, 100)
+
+
+def test_twelve_lead_layout_draws_each_standard_lead_plus_rhythm_strip():
+    names = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+    signal = np.stack([_ecg_like(5000, 500.0, seed=i) for i in range(12)], axis=1)
+    fig = twelve_lead_figure(signal, 500.0, names)
+    assert [t.name for t in fig.data] == ["I", "aVR", "V1", "V4", "II", "aVL", "V2", "V5", "III", "aVF", "V3", "V6", "II"]
+    assert fig.data[-1].x[-1] > 9.9 and fig.data[0].x[-1] < 2.5
+
+
+def test_overview_shades_the_window():
+    fig = overview_figure(_ecg_like(650_000), 360.0, 30.0, 10.0)
+    assert len(fig.data[0].x) <= 2000
+    assert fig.layout.shapes[0].x0 == 30.0 and fig.layout.shapes[0].x1 == 40.0
