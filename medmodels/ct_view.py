@@ -39,28 +39,29 @@ def ct_slice_figure(
     """
     grey = apply_window(hu_slice, window, invert=invert)
     rows, cols = grey.shape
-    row_mm, col_mm = pixel_spacing_mm
-    fig = go.Figure(go.Image(z=np.repeat(grey[:, :, None], 3, axis=2), colormodel="rgb", hoverinfo="skip"))
+    row_mm, col_mm = pixel_spacing_mm if spacing_known else (1.0, 1.0)
+    # Axes are in mm (dx/dy = pixel size), so anisotropic pixels keep their physical aspect.
+    image = go.Image(z=np.repeat(grey[:, :, None], 3, axis=2), colormodel="rgb", dx=col_mm, dy=row_mm,
+                     x0=col_mm / 2, y0=row_mm / 2, hoverinfo="skip")
+    fig = go.Figure(image)
     fig.update_layout(
         title=title,
         margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-        height=620,
-        xaxis=dict(visible=False, range=[-0.5, cols - 0.5], constrain="domain"),
-        # Rows may be spaced differently from columns: keep the physical aspect.
-        yaxis=dict(visible=False, autorange="reversed", scaleanchor="x", scaleratio=row_mm / col_mm, constrain="domain"),
+        height=560,
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, scaleanchor="x", scaleratio=1.0),
         plot_bgcolor="black",
         dragmode="pan",
     )
-    _add_scale_bar(fig, rows, cols, col_mm if spacing_known else 1.0, "mm" if spacing_known else "px")
+    _add_scale_bar(fig, rows * row_mm, cols * col_mm, "mm" if spacing_known else "px")
     return fig
 
 
-def _add_scale_bar(fig: go.Figure, rows: int, cols: int, col_mm: float, unit: str) -> None:
-    length_mm = scale_bar_length_mm(cols * col_mm)
-    length_px = length_mm / col_mm
-    x1 = cols - 0.05 * cols
-    x0 = x1 - length_px
-    y = rows - 0.05 * rows
+def _add_scale_bar(fig: go.Figure, height_mm: float, width_mm: float, unit: str) -> None:
+    length = scale_bar_length_mm(width_mm)
+    x1 = 0.95 * width_mm
+    x0 = x1 - length
+    y = 0.95 * height_mm
     fig.add_shape(type="line", x0=x0, x1=x1, y0=y, y1=y, line=dict(color="yellow", width=4))
-    fig.add_annotation(x=(x0 + x1) / 2, y=y, yshift=12, text=f"{length_mm:g} {unit}", showarrow=False,
+    fig.add_annotation(x=(x0 + x1) / 2, y=y, yshift=12, text=f"{length:g} {unit}", showarrow=False,
                        font=dict(color="yellow", size=13))

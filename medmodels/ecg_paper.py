@@ -121,7 +121,7 @@ def strip_figure(
         _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_range[1] - 0.2)
     x_range = (window.start / fs, window.start / fs + length_s)
     _paper_axes(fig, x_range, y_range)
-    fig.add_annotation(x=x_range[0], y=y_range[1], xanchor="left", yanchor="top", text=f"<b>{lead_name}</b>",
+    fig.add_annotation(x=x_range[0], y=y_range[1], xanchor="left", yanchor="top", text=lead_name,
                        showarrow=False, font=dict(size=13))
     fig.update_layout(height=_height_for(length_s, y_range[1] - y_range[0]))
     return fig

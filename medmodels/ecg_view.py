@@ -31,8 +31,13 @@ def record_facts(record: ECGRecord) -> pd.DataFrame:
                 "duration": format_duration(record.duration_s),
                 "sampling rate (Hz)": f"{record.fs:g}",
                 "leads": ", ".join(record.lead_names),
-                "units": ", ".join(sorted(set(record.units))) + " → mV",
+                "units": _units_text(record.units),
                 "reference annotations": f"{len(annotations.sample)}" if annotations else "none",
             }
         ]
     )
+
+
+def _units_text(units: tuple[str, ...]) -> str:
+    declared = sorted(set(units))
+    return "mV" if declared == ["mV"] else f"{', '.join(declared)} (shown in mV)"

@@ -25,7 +25,7 @@ try:
         label = st.selectbox("Example", cache.example_labels("ct"))
         image = cache.example_ct(label)
 except InputError as exc:
-    st.error(f"{exc}", icon="🚫")
+    st.error(f"{exc}", icon=":material/error:")
     st.caption(CT_UPLOAD_HELP)
 
 if image is not None:

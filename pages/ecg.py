@@ -30,7 +30,7 @@ try:
         else:
             st.info("No example records: the data folder is absent. " + ECG_UPLOAD_HELP)
 except InputError as exc:
-    st.error(f"{exc}", icon="🚫")
+    st.error(f"{exc}", icon=":material/error:")
     st.caption(ECG_UPLOAD_HELP)
 
 if record is not None:

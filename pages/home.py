@@ -9,7 +9,7 @@ from medmodels.model_cards import card_summary, installed_cards
 from medmodels.text import INTENDED_USE, PRIVACY
 
 st.title("Clinical deep-learning review dashboard")
-st.warning(INTENDED_USE, icon="⚠️")
+st.warning(INTENDED_USE, icon=":material/warning:")
 st.markdown(
     "Review **chest CT** (DICOM) and **ECG** (WFDB) uploads with the models below. "
     "Each result shows what its model was trained and tested on."

@@ -14,8 +14,10 @@ def test_scale_bar_is_a_round_length_of_about_a_fifth_of_the_view():
 def test_slice_figure_keeps_physical_aspect_and_draws_the_scale_bar():
     hu = np.full((100, 200), -2000.0, dtype=np.float32)
     fig = ct_slice_figure(hu, (1.4, 0.7), PRESETS["Lung"])
-    assert fig.layout.yaxis.scaleratio == pytest.approx(2.0)
+    image = fig.data[0]
+    assert (image.dx, image.dy) == (0.7, 1.4)  # axes in mm: rows twice as tall as columns are wide
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1.0
     bar = fig.layout.shapes[0]
-    assert bar.x1 - bar.x0 == pytest.approx(20.0 / 0.7)  # 20 mm at 0.7 mm per pixel
+    assert bar.x1 - bar.x0 == pytest.approx(20.0)  # 200 px × 0.7 mm = 140 mm wide: a 20 mm bar
     assert fig.layout.annotations[0].text == "20 mm"
     assert fig.data[0].z.shape == (100, 200, 3) and fig.data[0].z.max() == 0

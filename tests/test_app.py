@@ -1,0 +1,127 @@
+"""AppTest drives every page: renders, example and upload paths, junk uploads show an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_paths import require_data
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def _page(path: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if path != "pages/home.py":
+        at.switch_page(path)
+        at.run()
+    return at
+
+
+def _charts(at: AppTest) -> list:
+    return list(at.get("plotly_chart"))
+
+
+def test_home_states_intended_use_models_and_device():
+    at = _page("pages/home.py")
+    assert not at.exception
+    assert "not a diagnostic device" in at.warning[0].value
+    text = " ".join(m.value for m in at.markdown)
+    assert "Models run on: **CPU" in text or "Models run on: **GPU" in text
+
+
+@pytest.mark.parametrize("page", ["pages/ct.py", "pages/ecg.py"])
+def test_pages_render_their_default_example(page):
+    require_data()
+    at = _page(page)
+    assert not at.exception and not at.error
+    assert len(_charts(at)) >= 1
+
+
+def test_ct_upload_shows_the_slice_and_technical_metadata_only(ct_small):
+    at = _page("pages/ct.py")
+    at.radio[0].set_value("Upload").run()
+    at.file_uploader[0].upload("slice.dcm", ct_small.read_bytes(), "application/dicom").run()
+    assert not at.exception and not at.error
+    assert len(_charts(at)) == 1
+    shown = " ".join(str(t.value) for t in at.table)
+    assert "CT" in shown and "CompressedSamples^CT1" not in shown  # patient name hidden
+    at.toggle(key="reveal_dicom").set_value(True).run()
+    revealed = [name for df in at.dataframe if "name" in df.value for name in df.value["name"]]
+    assert "Patient's Name" in revealed
+
+
+def test_ct_window_presets_and_series_slider():
+    require_data("ct", "lidc")
+    at = _page("pages/ct.py")
+    labels = at.selectbox[0].options
+    lidc = next(label for label in labels if "LIDC-IDRI-0001" in label)
+    at.selectbox[0].set_value(lidc).run()
+    assert not at.exception
+    assert at.slider[0].max == 133
+    at.slider[0].set_value(90).run()
+    at.selectbox[1].set_value("Custom").run()
+    assert not at.exception and len(at.number_input) == 2
+
+
+@pytest.mark.parametrize("junk", [b"", b"hello world" * 50, b"PK\x03\x04broken zip"])
+def test_ct_junk_upload_shows_an_error_not_an_exception(junk):
+    at = _page("pages/ct.py")
+    at.radio[0].set_value("Upload").run()
+    at.file_uploader[0].upload("junk.dcm", junk).run()
+    assert not at.exception
+    assert len(at.error) == 1 and not _charts(at)
+
+
+def test_ct_mr_upload_is_viewable_with_a_warning():
+    from pydicom.data import get_testdata_file
+
+    at = _page("pages/ct.py")
+    at.radio[0].set_value("Upload").run()
+    at.file_uploader[0].upload("mr.dcm", Path(get_testdata_file("MR_small.dcm")).read_bytes()).run()
+    assert not at.exception and not at.error
+    assert "CT analysis needs CT" in at.warning[0].value
+
+
+def test_ecg_upload_shows_the_strip_with_reference_labels(mitdb):
+    at = _page("pages/ecg.py")
+    at.radio[0].set_value("Upload").run()
+    for name in ("100.hea", "100.dat", "100.atr"):
+        at.file_uploader[0].upload(name, (mitdb / name).read_bytes())
+    at.run()
+    assert not at.exception and not at.error
+    charts = _charts(at)
+    assert len(charts) == 2  # overview + strip
+    assert "reference beat annotations" in " ".join(c.value for c in at.caption)
+    at.slider[0].set_value(600.0).run()
+    assert not at.exception
+
+
+def test_ecg_twelve_lead_example_offers_the_12_lead_layout():
+    require_data("ecg", "samples")
+    at = _page("pages/ecg.py")
+    label = next(label for label in at.selectbox[0].options if "00841_hr" in label)
+    at.selectbox[0].set_value(label).run()
+    assert not at.exception
+    assert at.radio[1].value == "12-lead"
+    assert len(_charts(at)) == 1
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        [("junk.bin", b"\x00\x01" * 100)],
+        [("100.hea", b"100 2 0 650000\n100.dat 212 200 11 1024 995 -22131 0 MLII\n")],
+    ],
+)
+def test_ecg_junk_upload_shows_an_error_not_an_exception(files):
+    at = _page("pages/ecg.py")
+    at.radio[0].set_value("Upload").run()
+    for name, data in files:
+        at.file_uploader[0].upload(name, data)
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1 and not _charts(at)

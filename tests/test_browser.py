@@ -1,0 +1,154 @@
+"""Real browser: Debian's Chromium drives `streamlit run` on a loopback port.
+
+Opens each page, uploads a DICOM slice and an ECG record, waits for the figures,
+saves screenshots under test-artifacts/ and asserts that no error is shown.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1700})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def _assert_no_error(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+
+
+def _upload(page, paths: list[Path]) -> None:
+    page.get_by_text("Upload", exact=True).first.click()
+    page.locator('input[type="file"]').first.set_input_files([str(p) for p in paths])
+
+
+def _shoot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.wait_for_timeout(800)  # let plotly finish drawing
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def test_home_page(server, page):
+    page.goto(server)
+    page.get_by_text("not a diagnostic device").first.wait_for(timeout=60_000)
+    page.get_by_text("Models run on").first.wait_for(timeout=60_000)
+    _assert_no_error(page)
+    assert _shoot(page, "home").stat().st_size > 10_000
+
+
+def test_ct_upload_in_the_browser(server, page, ct_small):
+    page.goto(f"{server}/ct")
+    page.get_by_text("CT viewer").first.wait_for(timeout=60_000)
+    _upload(page, [ct_small])
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.get_by_text("Technical metadata").wait_for(timeout=30_000)
+    _assert_no_error(page)
+    assert page.locator(".js-plotly-plot").count() == 1
+    _shoot(page, "ct-upload")
+
+
+def test_ecg_upload_in_the_browser(server, page, mitdb):
+    page.goto(f"{server}/ecg")
+    page.get_by_text("ECG viewer").first.wait_for(timeout=60_000)
+    _upload(page, [mitdb / "119.hea", mitdb / "119.dat", mitdb / "119.atr"])
+    page.get_by_text("reference beat annotations").first.wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+    _assert_no_error(page)
+    assert page.locator(".js-plotly-plot").count() == 2
+    _shoot(page, "ecg-upload")
+
+
+def test_junk_upload_shows_an_error_in_the_browser(server, page, tmp_path):
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"this is not DICOM" * 20)
+    page.goto(f"{server}/ct")
+    page.get_by_text("CT viewer").first.wait_for(timeout=60_000)
+    _upload(page, [junk])
+    page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=60_000)
+    assert "not a DICOM file" in page.locator('[data-testid="stAlertContentError"]').first.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    _shoot(page, "ct-junk")
+
+
+def test_twelve_lead_example_in_the_browser(server, page):
+    from data_paths import require_data
+
+    require_data("ecg", "samples")
+    page.goto(f"{server}/ecg")
+    page.get_by_text("ECG viewer").first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.keyboard.type("00841_hr")
+    page.keyboard.press("Enter")
+    page.get_by_text("aVR").first.wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    _assert_no_error(page)
+    _shoot(page, "ecg-12-lead")
