@@ -18,7 +18,7 @@ from .device import compute_device
 from .dicom_io import CTImage, load_ct
 from .errors import InputError
 from .examples import ct_examples, ecg_examples
-from .wfdb_io import ECGRecord, load_ecg
+from .wfdb_io import ECGRecord, load_ecg, load_ecg_physionet
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -38,6 +38,14 @@ def example_ecg(label: str) -> ECGRecord:
     record = load_ecg(ecg_examples()[label])
     _read_only(record.signal)
     return record
+
+
+@st.cache_resource(show_spinner="Fetching the record from PhysioNet…", max_entries=4)
+def physionet_ecg(database: str, record: str) -> ECGRecord:
+    # Public data only, so one shared copy serves every session.
+    loaded = load_ecg_physionet(database, record)
+    _read_only(loaded.signal)
+    return loaded
 
 
 @st.cache_resource(show_spinner="Checking the compute device…")

@@ -276,6 +276,45 @@ def load_ecg_files(files: Mapping[str, bytes]) -> ECGRecord:
         return _read_record(Path(folder) / "record", hea, has_atr=annotation is not None, name=header.name)
 
 
+_PHYSIONET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+def load_ecg_physionet(database: str, record: str) -> ECGRecord:
+    """Stream one record (and its .atr if published) from PhysioNet, e.g. ``("mitdb", "100")``.
+
+    The header is fetched and validated first; the signal is read only if it
+    passes. Needs internet access: offline, an :class:`InputError` says so.
+    """
+    for value, what in ((database, "database"), (record, "record")):
+        if not _PHYSIONET_NAME.match(value or "") or ".." in value:
+            raise InputError(f"{value!r} is not a valid PhysioNet {what} name (e.g. database mitdb, record 100).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            header = wfdb.rdheader(record, pn_dir=database)
+    except Exception as exc:  # requests/HTTP/parse errors of assorted types
+        raise InputError(
+            f"Could not fetch {database}/{record} from PhysioNet ({_short(exc)}). Without internet access, "
+            "upload the record's files or pick a local example."
+        ) from None
+    text = f"{record} {header.n_sig} {header.fs} {header.sig_len or ''}\n" + "".join(
+        f"{name} {fmt}\n" for name, fmt in zip(header.file_name or [], header.fmt or [])
+    )
+    parse_header(text, f"{database}/{record}.hea")  # same limits as an upload
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rec = wfdb.rdrecord(record, pn_dir=database, physical=True)
+            try:
+                ann = wfdb.rdann(record, "atr", pn_dir=database)
+            except Exception:  # most databases publish no .atr
+                ann = None
+    except Exception as exc:
+        raise InputError(f"Could not read {database}/{record} from PhysioNet ({_short(exc)}).") from None
+    annotations = Annotations(np.asarray(ann.sample, np.int64), tuple(ann.symbol)) if ann is not None else None
+    return _to_record(rec, record, annotations)
+
+
 def _load_from_path(path: Path) -> ECGRecord:
     base = path.with_suffix("") if path.suffix.lower() in (".hea", ".dat", ".atr") else path
     hea = base.parent / f"{base.name}.hea"
@@ -299,8 +338,13 @@ def _read_record(base: Path, label: str, *, has_atr: bool, name: str) -> ECGReco
             rec = wfdb.rdrecord(str(base), physical=True)
     except Exception as exc:  # wfdb raises assorted types on malformed files
         raise InputError(f"{label}: the record could not be read ({_short(exc)}).") from None
+    annotations = _read_annotations(base, label) if has_atr else None
+    return _to_record(rec, name, annotations, label)
+
+
+def _to_record(rec: wfdb.Record, name: str, annotations: Annotations | None, label: str = "") -> ECGRecord:
     if rec.p_signal is None or rec.p_signal.ndim != 2 or rec.p_signal.shape[0] == 0:
-        raise InputError(f"{label}: the record holds no samples.")
+        raise InputError(f"{label or name}: the record holds no samples.")
     units = tuple(str(u or "mV") for u in (rec.units or ["mV"] * rec.n_sig))
     signal = (rec.p_signal * np.array([_TO_MV.get(u.lower(), 1.0) for u in units])).astype(np.float32)
     return ECGRecord(
@@ -309,7 +353,7 @@ def _read_record(base: Path, label: str, *, has_atr: bool, name: str) -> ECGReco
         fs=float(rec.fs),
         lead_names=tuple(str(n) for n in rec.sig_name),
         units=units,
-        annotations=_read_annotations(base, label) if has_atr else None,
+        annotations=annotations,
         comments=tuple(rec.comments or ()),
     )
 

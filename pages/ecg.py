@@ -12,7 +12,7 @@ from medmodels.wfdb_io import group_records, load_ecg_files
 st.title("ECG viewer")
 st.caption(INTENDED_USE)
 
-source = st.radio("Source", ["Example", "Upload"], horizontal=True)
+source = st.radio("Source", ["Example", "Upload", "PhysioNet (online)"], horizontal=True)
 record = None
 try:
     if source == "Upload":
@@ -23,6 +23,14 @@ try:
             record = cache.memoised_upload(f"ecg:{name}", files, lambda _: load_ecg_files(records[name]))
         else:
             st.info(ECG_UPLOAD_HELP)
+    elif source == "PhysioNet (online)":
+        with st.form("physionet"):
+            database = st.text_input("Database", "mitdb", help="PhysioNet database slug, e.g. mitdb, ptb-xl/1.0.3/records500/00000")
+            name = st.text_input("Record", "100")
+            fetched = st.form_submit_button("Fetch")
+        if fetched or st.session_state.get("physionet_key") == (database, name):
+            st.session_state["physionet_key"] = (database.strip(), name.strip())
+            record = cache.physionet_ecg(database.strip(), name.strip())
     else:
         labels = cache.example_labels("ecg")
         if labels:

@@ -125,3 +125,17 @@ def test_ecg_junk_upload_shows_an_error_not_an_exception(files):
     at.run()
     assert not at.exception
     assert len(at.error) == 1 and not _charts(at)
+
+
+def test_ecg_physionet_source_reports_a_clear_error_when_offline(monkeypatch):
+    import medmodels.wfdb_io as wfdb_io
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Failed to resolve 'physionet.org'")
+
+    monkeypatch.setattr(wfdb_io.wfdb, "rdheader", offline)
+    at = _page("pages/ecg.py")
+    at.radio[0].set_value("PhysioNet (online)").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Could not fetch mitdb/100 from PhysioNet" in at.error[0].value

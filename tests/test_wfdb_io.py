@@ -186,3 +186,12 @@ def test_units_are_converted_to_millivolts(mitdb, tmp_path):
 def test_missing_path_is_refused(tmp_path):
     with pytest.raises(InputError, match="No WFDB header"):
         load_ecg(tmp_path / "nothing")
+
+
+def test_physionet_names_are_validated_before_any_request():
+    from medmodels.wfdb_io import load_ecg_physionet
+
+    with pytest.raises(InputError, match="not a valid PhysioNet database"):
+        load_ecg_physionet("../etc", "100")
+    with pytest.raises(InputError, match="not a valid PhysioNet record"):
+        load_ecg_physionet("mitdb", "100; rm")
