@@ -63,7 +63,7 @@ def window_samples(n_samples: int, fs: float, start_s: float, length_s: float) -
     return slice(start, stop)
 
 
-def _paper_axes(fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+def paper_axes(fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
     grid = dict(showgrid=True, gridcolor=MAJOR_COLOUR, gridwidth=1, zeroline=False,
                 minor=dict(showgrid=True, gridcolor=MINOR_COLOUR, gridwidth=0.5))
     # Grid lines follow ticks: a tick every major square, a label every 1 s / 1 mV.
@@ -120,7 +120,7 @@ def strip_figure(
     if beat_samples is not None and beat_labels is not None:
         _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_range[1] - 0.2)
     x_range = (window.start / fs, window.start / fs + length_s)
-    _paper_axes(fig, x_range, y_range)
+    paper_axes(fig, x_range, y_range)
     fig.add_annotation(x=x_range[0], y=y_range[1], xanchor="left", yanchor="top", text=lead_name,
                        showarrow=False, font=dict(size=13))
     fig.update_layout(height=_height_for(length_s, y_range[1] - y_range[0]))
@@ -167,7 +167,7 @@ def twelve_lead_figure(signal_mv: np.ndarray, fs: float, lead_names: tuple[str, 
             if rhythm:
                 break
     y_range = (-(len(rows) - 1) * row_gap_mv - 1.5, 1.5)
-    _paper_axes(fig, (0.0, 4 * column_s), y_range)
+    paper_axes(fig, (0.0, 4 * column_s), y_range)
     fig.update_yaxes(showticklabels=False, title_text="")
     fig.update_layout(height=_height_for(4 * column_s, y_range[1] - y_range[0]))
     return fig

@@ -1,0 +1,51 @@
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from medmodels.ecg_analysis_view import (
+    AAMI, add_beat_classes, beat_saliency_figure, beat_table, confusion_figure, hr_trend_figure,
+)
+
+
+def _probs(labels):
+    p = np.full((len(labels), 5), 0.025)
+    for i, lab in enumerate(labels):
+        p[i, AAMI.index(lab)] = 0.9
+    return p
+
+
+def test_beat_classes_are_drawn_per_class_only_inside_the_window():
+    labels = ["N", "V", "N", "S", "V"]
+    samples = np.array([100, 400, 700, 1000, 5000])
+    fig = go.Figure()
+    add_beat_classes(fig, samples, labels, _probs(labels), 360.0, slice(0, 3600), 1.0)
+    by_name = {t.name.split()[0]: t for t in fig.data}
+    assert sorted(by_name) == ["N", "S", "V"]
+    assert list(by_name["V"].x) == pytest.approx([400 / 360])  # the V at 5000 is outside
+    assert "V: 0.90" in by_name["V"].customdata[0]
+
+
+def test_beat_table_rows_and_probabilities():
+    labels = ["N", "V"]
+    table = beat_table(np.array([360, 720]), labels, _probs(labels), 360.0)
+    assert table["time (s)"].tolist() == [1.0, 2.0]
+    assert table["class"].tolist() == labels and table["probability"].tolist() == [0.9, 0.9]
+    assert table["p(V)"].tolist() == [0.025, 0.9]
+
+
+def test_flat_saliency_shows_no_shading_and_never_nan():
+    beat = np.sin(np.linspace(0, 3, 128)).astype(np.float32)
+    fig = beat_saliency_figure(beat, np.zeros(128), 180.0, before_s=0.25)
+    shading = np.asarray(fig.data[0].marker.color)
+    assert np.all(shading == 0) and not np.isnan(shading).any()
+    fig = beat_saliency_figure(beat, np.arange(128.0), 180.0, before_s=0.25, opacity=0.3)
+    assert np.asarray(fig.data[0].marker.color).max() == 1.0 and fig.data[0].opacity == 0.3
+    assert fig.data[1].x[0] == pytest.approx(-0.25)
+
+
+def test_confusion_and_trend_figures_show_the_counts():
+    cm = np.array([[5, 1], [0, 3]])
+    fig = confusion_figure(cm, ["N", "V"], ["N", "V"])
+    assert np.asarray(fig.data[0].text).tolist() == [[5, 1], [0, 3]]
+    trend = hr_trend_figure([{"start_s": 0.0, "mean_bpm": 70.0}, {"start_s": 60.0, "mean_bpm": 75.0}])
+    assert list(trend.data[0].x) == [0.0, 1.0] and list(trend.data[0].y) == [70.0, 75.0]
