@@ -58,22 +58,47 @@ def example_labels(kind: str) -> list[str]:
     return list(ct_examples() if kind == "ct" else ecg_examples())
 
 
-def memoised_upload(slot: str, files: Sequence[Any], loader: Callable[[Sequence[Any]], Any]) -> Any:
-    """``loader(files)`` once per distinct upload, kept in this user's session.
+@st.cache_resource(show_spinner="Loading the ECG beat classifier…")
+def ecg_model():
+    """The committed beat classifier, loaded once per server (read-only, shared)."""
+    from .ecg.model import load_classifier
 
-    Only the latest upload per ``slot`` is kept, so memory does not grow with
+    return load_classifier()
+
+
+@st.cache_resource(show_spinner="Loading the CT nodule detector…")
+def ct_detector():
+    """The committed nodule detector, loaded once per server (read-only, shared)."""
+    from .ct_detector import load_detector
+
+    return load_detector()
+
+
+def upload_key(files: Sequence[Any]) -> tuple:
+    """Identity of an upload: Streamlit's file ids (new on every re-upload) and sizes."""
+    return tuple((getattr(f, "file_id", None) or f.name, getattr(f, "size", None)) for f in files)
+
+
+def memoised(slot: str, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` once per ``key``, kept in this user's session.
+
+    Only the latest result per ``slot`` is kept, so memory does not grow with
     every file a user tries. An :class:`InputError` is memoised too (re-raised),
     so a bad upload is not re-parsed on every rerun.
     """
-    key = tuple((getattr(f, "file_id", None) or f.name, getattr(f, "size", None)) for f in files)
-    state = st.session_state.setdefault("_uploads", {})
+    state = st.session_state.setdefault("_memo", {})
     cached = state.get(slot)
     if cached is None or cached[0] != key:
         try:
-            cached = (key, loader(files), None)
+            cached = (key, compute(), None)
         except InputError as exc:
             cached = (key, None, exc)
         state[slot] = cached
     if cached[2] is not None:
         raise cached[2]
     return cached[1]
+
+
+def memoised_upload(slot: str, files: Sequence[Any], loader: Callable[[Sequence[Any]], Any]) -> Any:
+    """``loader(files)`` once per distinct upload (see :func:`memoised`)."""
+    return memoised(slot, upload_key(files), lambda: loader(files))

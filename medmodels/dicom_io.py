@@ -99,6 +99,8 @@ class CTImage:
         metadata: whitelisted technical tags, display name to text.
         skipped: (file name, reason) for files of the upload that were left out.
         inverted: True for MONOCHROME1 (high values display dark).
+        position_xy_mm: patient-coordinate (x, y) of the first pixel's centre
+            (ImagePositionPatient), for mapping world coordinates to pixels.
     """
 
     hu: np.ndarray
@@ -110,6 +112,7 @@ class CTImage:
     metadata: dict[str, str]
     skipped: tuple[tuple[str, str], ...] = ()
     inverted: bool = False
+    position_xy_mm: tuple[float, float] = (0.0, 0.0)
     _header: Dataset | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -378,6 +381,17 @@ def _frame_positions(ds: Dataset, frames: int, index_fallback: float) -> list[fl
     return positions
 
 
+def _position_xy(ds: Dataset) -> tuple[float, float]:
+    ipp = ds.get("ImagePositionPatient")
+    if ipp is None:
+        plane = _functional(ds, 0, "PlanePositionSequence")
+        ipp = getattr(plane, "ImagePositionPatient", None) if plane else None
+    try:
+        return float(ipp[0]), float(ipp[1])
+    except (TypeError, ValueError, IndexError):
+        return 0.0, 0.0
+
+
 def _slice_normal(ds: Dataset) -> np.ndarray:
     iop = ds.get("ImageOrientationPatient")
     if iop is None:
@@ -446,6 +460,7 @@ def load_ct(
         metadata=_metadata(first, volume.shape[0]),
         skipped=tuple(skipped),
         inverted=str(first.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1",
+        position_xy_mm=_position_xy(first),
         _header=first,
     )
 

@@ -1,32 +1,66 @@
-"""CT page: upload or pick a DICOM slice/series and view it in HU."""
+"""CT page: view a DICOM slice/series in HU and, for CT, find and rank nodule candidates."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from medmodels import InputError, cache, load_ct
+from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
+from medmodels.ct_detector import CAM_LAYER, patch_channels, read_detector_card, score_slice
+from medmodels.ct_review import candidate_table, patch_at, series_strip_figure, suspicious_slices
 from medmodels.ct_view import ct_slice_figure
+from medmodels.lung_mask import lung_outline
+from medmodels.model_cards import card_summary
 from medmodels.text import CT_UPLOAD_HELP, INTENDED_USE
 from medmodels.windowing import PRESETS, Window
 
-st.title("CT viewer")
+st.title("CT review")
 st.caption(INTENDED_USE)
 
-source = st.radio("Source", ["Example", "Upload"], horizontal=True)
-image = None
-try:
+
+def choose_image():
+    """The image picked or uploaded and a key identifying it; (None, None) if none yet."""
+    source = st.radio("Source", ["Example", "Upload"], horizontal=True)
     if source == "Upload":
         files = st.file_uploader("DICOM files or zip", accept_multiple_files=True, help=CT_UPLOAD_HELP)
-        if files:
-            with st.spinner("Reading DICOM…"):
-                image = cache.memoised_upload("ct", files, lambda fs: load_ct(list(fs), require_ct=False))
-        else:
+        if not files:
             st.info(CT_UPLOAD_HELP)
-    else:
-        label = st.selectbox("Example", cache.example_labels("ct"))
-        image = cache.example_ct(label)
+            return None, None
+        with st.spinner("Reading DICOM…"):
+            image = cache.memoised_upload("ct", files, lambda fs: load_ct(list(fs), require_ct=False))
+        return image, ("upload", cache.upload_key(files))
+    label = st.selectbox("Example", cache.example_labels("ct"))
+    return cache.example_ct(label), ("example", label)
+
+
+def choose_window(image) -> Window:
+    preset = st.selectbox("Window", [*PRESETS, "Custom"], index=0 if image.is_ct else len(PRESETS))
+    if preset != "Custom":
+        return PRESETS[preset]
+    low, high = float(np.nanmin(image.hu)), float(np.nanmax(image.hu))
+    default = PRESETS["Lung"] if image.is_ct else Window(max(high - low, 1.0), (high + low) / 2)
+    width = st.number_input("Width (HU)", min_value=1.0, max_value=10000.0, value=float(default.width))
+    level = st.number_input("Level (HU)", min_value=-5000.0, max_value=70000.0, value=float(default.level))
+    return Window(width, level)
+
+
+def load_detector_or_none():
+    try:
+        return cache.ct_detector()
+    except FileNotFoundError:
+        return None
+
+
+def jump_to(slice_index: int) -> None:
+    st.session_state["ct_slice"] = slice_index + 1
+
+
+try:
+    image, image_key = choose_image()
 except InputError as exc:
     st.error(f"{exc}", icon=":material/error:")
     st.caption(CT_UPLOAD_HELP)
+    image, image_key = None, None
 
 if image is not None:
     if not image.is_ct:
@@ -34,33 +68,112 @@ if image is not None:
     if image.skipped:
         with st.expander(f"{len(image.skipped)} file(s) of the upload were left out"):
             st.dataframe(pd.DataFrame(image.skipped, columns=["file", "reason"]), hide_index=True)
+    detector = load_detector_or_none() if image.is_ct else None
+    scores = cache.memoised("ct-scores", image_key, dict) if detector else {}
 
     left, right = st.columns([3, 1])
     with right:
-        preset = st.selectbox("Window", [*PRESETS, "Custom"], index=0 if image.is_ct else len(PRESETS))
-        if preset == "Custom":
-            default = PRESETS["Lung"] if image.is_ct else Window(float(image.hu.max() - image.hu.min()) or 1.0, float((image.hu.max() + image.hu.min()) / 2))
-            width = st.number_input("Width (HU)", min_value=1.0, max_value=10000.0, value=float(default.width))
-            level = st.number_input("Level (HU)", min_value=-5000.0, max_value=70000.0, value=float(default.level))
-            window = Window(width, level)
-        else:
-            window = PRESETS[preset]
+        window = choose_window(image)
         st.caption(f"W {window.width:g} / L {window.level:g}")
         index = 0
         if image.n_slices > 1:
-            index = st.slider("Slice", 1, image.n_slices, (image.n_slices + 1) // 2) - 1
+            st.session_state.setdefault("ct_slice", (image.n_slices + 1) // 2)
+            st.session_state["ct_slice"] = min(st.session_state["ct_slice"], image.n_slices)
+            index = st.slider("Slice", 1, image.n_slices, key="ct_slice") - 1
         z_mm, row_mm, col_mm = image.spacing
         st.markdown(
             f"**Slice** {index + 1} of {image.n_slices} · z = {image.z_positions[index]:.1f} mm  \n"
             f"**Pixel spacing** {row_mm:.3f} × {col_mm:.3f} mm  \n"
             f"**Slice spacing** {z_mm:.2f} mm"
         )
+        opacity = st.slider("Heat-map opacity", 0.0, 1.0, 0.45, 0.05) if detector else 0.0
         st.markdown("**Technical metadata**")
         st.table(pd.DataFrame(image.metadata.items(), columns=["tag", "value"]).set_index("tag"))
+
+    scored = None
+    if detector is not None:
+        if index not in scores:
+            with st.spinner("Finding nodule candidates…"):
+                scores[index] = score_slice(image.hu[index], (row_mm, col_mm), detector)
+        scored = scores[index]
+
     with left:
-        fig = ct_slice_figure(image.hu[index], (row_mm, col_mm), window, invert=image.inverted,
-                              title=f"{image.modality} · slice {index + 1}/{image.n_slices}")
-        st.plotly_chart(fig, width="stretch", key="ct_slice")
+        title = f"{image.modality} · slice {index + 1}/{image.n_slices}"
+        if scored is None:
+            fig = ct_slice_figure(image.hu[index], (row_mm, col_mm), window, invert=image.inverted, title=title)
+        else:
+            heat = probability_map(image.hu.shape[1:], scored.rows, scored.cols, scored.diameters_mm / col_mm,
+                                   scored.probabilities, scored.lung)
+            listed = candidate_table(scored, index + 1)
+            fig = analysis_figure(image.hu[index], (row_mm, col_mm), window, heat, lung_outline(scored.lung),
+                                  opacity=opacity, title=title,
+                                  candidates=(listed["row"], listed["col"], [f"#{r}" for r in listed["rank"]]))
+        st.plotly_chart(fig, width="stretch", key="ct_slice_figure")
+        if scored is not None:
+            st.caption("Green: lung fields found automatically. Colour: nodule probability of each candidate "
+                       "(a Gaussian of its estimated size). Cyan circles: listed candidates.")
+
+    if detector is not None and image.n_slices > 1:
+        st.subheader("Series")
+        analysed = [float(scores[k].max_probability) if k in scores else None for k in range(image.n_slices)]
+        if any(p is None for p in analysed) and st.button("Analyse every slice"):
+            progress = st.progress(0.0, text="Analysing the series…")
+            for k in range(image.n_slices):
+                if k not in scores:
+                    scores[k] = score_slice(image.hu[k], (row_mm, col_mm), detector)
+                progress.progress((k + 1) / image.n_slices, text=f"Analysing slice {k + 1} of {image.n_slices}…")
+            progress.empty()
+            analysed = [float(scores[k].max_probability) for k in range(image.n_slices)]
+        st.plotly_chart(series_strip_figure(analysed, index), width="stretch", config={"displayModeBar": False})
+        suspects = suspicious_slices(analysed)
+        if suspects:
+            picked = st.selectbox("Jump to a suspicious slice", suspects, index=None, placeholder="most suspicious first",
+                                  format_func=lambda k: f"slice {k + 1}: max p {analysed[k]:.2f}")
+            if picked is not None and picked != index and st.session_state.get("ct_jumped") != picked:
+                st.session_state["ct_jumped"] = picked
+                jump_to(picked)
+                st.rerun()
+
+    if scored is not None:
+        st.subheader("Candidates on this slice")
+        table = candidate_table(scored, index + 1)
+        if len(table):
+            picked = st.dataframe(table.drop(columns=["malignancy likelihood"]), hide_index=True, on_select="rerun",
+                                  selection_mode="single-row", key="ct_candidates")
+            rows = picked.selection.rows if picked else []
+        else:
+            st.caption("No candidate above 5 % on this slice.")
+            rows = []
+        with st.expander("Zoom on any point"):
+            point = st.columns(3)
+            point_row = point[0].number_input("Row (pixel)", 0, image.hu.shape[1] - 1, image.hu.shape[1] // 2)
+            point_col = point[1].number_input("Column (pixel)", 0, image.hu.shape[2] - 1, image.hu.shape[2] // 2)
+            use_point = point[2].toggle("Zoom here", value=False)
+        if rows or use_point:
+            if rows:
+                chosen = table.iloc[rows[0]]
+                r, c, label = float(chosen["row"]), float(chosen["col"]), f"candidate #{int(chosen['rank'])}"
+            else:
+                r, c, label = float(point_row), float(point_col), f"point ({point_row}, {point_col})"
+            patch = patch_at(image.hu[index], (row_mm, col_mm), r, c)
+            probability = float(detector.probabilities(patch[None])[0])
+            from medmodels.ct.gradcam import grad_cam
+
+            cam = grad_cam(detector.keras_model, patch_channels(patch[None]), CAM_LAYER, 0)[0]
+            cam_opacity = st.slider("Grad-CAM opacity", 0.0, 1.0, 0.4, 0.05)
+            st.plotly_chart(zoom_figure(patch, cam, window, opacity=cam_opacity,
+                                        title=f"{label}: nodule probability {probability:.2f} (44.8 mm field)"),
+                            width="content")
+            st.caption("Grad-CAM: the regions that raised the detector's score. It shows what the model looked at, "
+                       "not proof of a nodule.")
+        else:
+            st.caption("Pick a candidate in the table, or zoom on any point, to see the detector's Grad-CAM.")
+
+        with st.expander("Model card: what the detector was trained and tested on"):
+            card = read_detector_card()
+            st.dataframe([card_summary(card)], hide_index=True)
+            st.caption(card.get("metrics_note", ""))
+            st.json(card.get("test_data", {}), expanded=False)
 
     with st.expander("Full DICOM header (may contain patient-identifying information)"):
         if st.toggle("Reveal all header tags", value=False, key="reveal_dicom"):

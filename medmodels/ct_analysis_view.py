@@ -1,0 +1,87 @@
+"""Drawing detector results on a CT slice: probability heat map, lung outline, zoomed Grad-CAM view.
+
+Computing the heat map (:func:`probability_map`) is separate from drawing it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .ct_view import ct_slice_figure
+from .windowing import Window, apply_window
+
+#: Transparent at 0 so the CT shows through where the detector sees nothing.
+HEAT_COLOURSCALE = [[0.0, "rgba(255,255,0,0)"], [0.2, "rgba(255,200,0,0.5)"], [0.6, "rgba(255,90,0,0.8)"],
+                    [1.0, "rgba(220,0,0,0.95)"]]
+
+
+def probability_map(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, diameters_px: np.ndarray,
+                    probabilities: np.ndarray, lung: np.ndarray | None = None) -> np.ndarray:
+    """A per-pixel nodule-probability map: each candidate a Gaussian of its size, peak = its probability.
+
+    Args:
+        shape: (rows, cols) of the slice.
+        rows, cols: (k,) candidate centres (pixels).
+        diameters_px: (k,) candidate diameters in pixels.
+        probabilities: (k,) in [0, 1].
+        lung: optional bool mask; the map is zero outside it.
+
+    Returns:
+        float32 (rows, cols) in [0, 1]; the maximum over candidates, not a sum.
+    """
+    heat = np.zeros(shape, dtype=np.float32)
+    grid_r, grid_c = np.ogrid[: shape[0], : shape[1]]
+    for r, c, d, p in zip(rows, cols, diameters_px, probabilities):
+        sigma = max(float(d) / 2.0, 2.0)
+        half = int(3 * sigma) + 1
+        r0, r1 = max(int(r) - half, 0), min(int(r) + half + 1, shape[0])
+        c0, c1 = max(int(c) - half, 0), min(int(c) + half + 1, shape[1])
+        if r0 >= r1 or c0 >= c1:
+            continue
+        blob = p * np.exp(-((grid_r[r0:r1] - r) ** 2 + (grid_c[:, c0:c1] - c) ** 2) / (2 * sigma**2))
+        heat[r0:r1, c0:c1] = np.maximum(heat[r0:r1, c0:c1], blob)
+    if lung is not None:
+        heat = np.where(lung, heat, 0.0).astype(np.float32)
+    return heat
+
+
+def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], window: Window, heat: np.ndarray,
+                    outline: np.ndarray, *, opacity: float, title: str = "",
+                    candidates: tuple[np.ndarray, np.ndarray, list[str]] | None = None) -> go.Figure:
+    """The slice with the heat map (opacity-controlled, colour bar), a faint lung outline and candidate labels."""
+    fig = ct_slice_figure(hu_slice, spacing_mm, window, title=title)
+    row_mm, col_mm = spacing_mm
+    rows, cols = heat.shape
+    x = (np.arange(cols) + 0.5) * col_mm
+    y = (np.arange(rows) + 0.5) * row_mm
+    fig.add_trace(go.Heatmap(x=x, y=y, z=np.where(outline, 1.0, np.nan), colorscale=[[0, "#40c057"], [1, "#40c057"]],
+                             showscale=False, opacity=0.45, hoverinfo="skip"))
+    fig.add_trace(go.Heatmap(x=x, y=y, z=heat, zmin=0, zmax=1, colorscale=HEAT_COLOURSCALE, opacity=opacity,
+                             colorbar=dict(title="nodule<br>probability", thickness=14, len=0.7),
+                             hovertemplate="nodule probability %{z:.2f}<extra></extra>"))
+    if candidates is not None:
+        c_rows, c_cols, labels = candidates
+        fig.add_trace(go.Scatter(x=(np.asarray(c_cols) + 0.5) * col_mm, y=(np.asarray(c_rows) + 0.5) * row_mm,
+                                 mode="markers+text", text=labels, textposition="top right",
+                                 textfont=dict(color="cyan", size=12),
+                                 marker=dict(symbol="circle-open", size=18, color="cyan", line=dict(width=2)),
+                                 hovertemplate="%{text}<extra></extra>", showlegend=False))
+    return fig
+
+
+def zoom_figure(patch_hu: np.ndarray, cam: np.ndarray, window: Window, *, opacity: float, title: str = "",
+                pixel_mm: float = 0.7) -> go.Figure:
+    """A patch (at the model's spacing) with its Grad-CAM map over it."""
+    grey = apply_window(patch_hu, window)
+    size = patch_hu.shape[0]
+    axis = (np.arange(size) + 0.5) * pixel_mm
+    fig = go.Figure(go.Image(z=np.repeat(grey[:, :, None], 3, axis=2), dx=pixel_mm, dy=pixel_mm,
+                             x0=pixel_mm / 2, y0=pixel_mm / 2, hoverinfo="skip"))
+    cam = np.nan_to_num(np.asarray(cam, dtype=np.float32))
+    fig.add_trace(go.Heatmap(x=axis, y=axis, z=cam, zmin=0, zmax=1, colorscale="Jet", opacity=opacity,
+                             colorbar=dict(title="Grad-CAM", thickness=12, len=0.8),
+                             hovertemplate="Grad-CAM %{z:.2f}<extra></extra>"))
+    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x", autorange="reversed"))
+    return fig

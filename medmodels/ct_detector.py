@@ -1,0 +1,141 @@
+"""The nodule detector: a small Keras 3 CNN that scores candidate patches, and slice scoring.
+
+Pipeline for one slice: resample to 0.7 mm → lung mask → LoG candidates →
+64×64 patches → CNN probability. Positions are reported in the original
+slice's pixels.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import MODELS_DIR
+from .ct_candidates import (
+    PATCH_SIZE, extract_patches, find_candidates, resample_to_model_spacing, to_original_pixels,
+)
+from .lung_mask import lung_mask
+from .model_cards import sha256_of
+
+DETECTOR_NAME = "ct-nodule-detector"
+DETECTOR_DIR = MODELS_DIR / DETECTOR_NAME
+WEIGHTS_FILE = "ct_nodule_detector.weights.h5"
+#: The last convolution: Grad-CAM's feature map.
+CAM_LAYER = "cam_features"
+#: HU windows that become the two input channels: lung (W 1400 / L −300) and soft tissue (W 400 / L 40).
+CHANNEL_WINDOWS = ((-1000.0, 400.0), (-160.0, 240.0))
+
+
+def patch_channels(patches_hu: np.ndarray) -> np.ndarray:
+    """HU patches (k, 64, 64) → float32 (k, 64, 64, 2) in [0, 1], one channel per window."""
+    hu = np.asarray(patches_hu, dtype=np.float32)
+    return np.stack([np.clip((hu - lo) / (hi - lo), 0.0, 1.0) for lo, hi in CHANNEL_WINDOWS], axis=-1)
+
+
+def build_detector(seed: int = 0):
+    """The untrained CNN: (batch, 64, 64, 2) → logit (batch, 1). About 70 k parameters."""
+    import keras
+    from keras import layers
+
+    init = lambda k: keras.initializers.HeNormal(seed=seed + k)  # noqa: E731
+    patch = keras.Input((PATCH_SIZE, PATCH_SIZE, 2), name="patch")
+    x = patch
+    for i, filters in enumerate((16, 32, 64)):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", kernel_initializer=init(2 * i), name=f"conv{i}a")(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu", kernel_initializer=init(2 * i + 1), name=f"conv{i}b")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{i}")(x)
+    x = layers.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer=init(9), name=CAM_LAYER)(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(0.3, seed=seed + 10, name="dropout")(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(patch, logit, name="ct_nodule_detector")
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A loaded detector; treat ``keras_model`` as read-only (it is shared between users)."""
+
+    keras_model: object
+    sha256: str
+    name: str = DETECTOR_NAME
+
+    def probabilities(self, patches_hu: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        """Nodule probability (k,) for HU patches (k, 64, 64)."""
+        if len(patches_hu) == 0:
+            return np.zeros(0, dtype=np.float32)
+        x = patch_channels(patches_hu)
+        logits = np.concatenate([np.asarray(self.keras_model(x[i:i + batch_size], training=False))
+                                 for i in range(0, len(x), batch_size)])[:, 0]
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+
+def load_detector(model_dir: Path = DETECTOR_DIR) -> Detector:
+    weights = Path(model_dir) / WEIGHTS_FILE
+    if not weights.exists():
+        raise FileNotFoundError(f"No detector weights at {weights}; run `python -m medmodels.train ct-detector`.")
+    model = build_detector()
+    model.load_weights(str(weights))
+    return Detector(model, sha256_of(weights))
+
+
+def read_detector_card(model_dir: Path = DETECTOR_DIR) -> dict:
+    path = Path(model_dir) / "card.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+@dataclass(frozen=True)
+class SliceCandidates:
+    """Scored candidates of one slice, strongest first.
+
+    ``rows``/``cols`` are original-slice pixel indices (float); ``diameters_mm``
+    the LoG size estimate; ``probabilities`` the detector's; ``patches`` the
+    HU patches (k, 64, 64) the detector saw (for Grad-CAM).
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    diameters_mm: np.ndarray
+    probabilities: np.ndarray
+    patches: np.ndarray
+    lung: np.ndarray
+
+    @property
+    def max_probability(self) -> float:
+        return float(self.probabilities.max()) if self.probabilities.size else 0.0
+
+
+@dataclass(frozen=True)
+class PreparedSlice:
+    """A slice ready for the detector: lung mask at the original grid, HU and mask at 0.7 mm, LoG candidates."""
+
+    lung: np.ndarray
+    hu_model: np.ndarray
+    lung_model: np.ndarray
+    candidates: object
+
+
+def prepare_slice(hu_slice: np.ndarray, pixel_spacing_mm: tuple[float, float], *, max_candidates: int = 80) -> PreparedSlice:
+    """Lung mask, resampling and candidate generation for one slice (no CNN)."""
+    lung = lung_mask(hu_slice, pixel_spacing_mm)
+    hu = resample_to_model_spacing(hu_slice, pixel_spacing_mm)
+    lung_model = resample_to_model_spacing(lung, pixel_spacing_mm, order=0)
+    return PreparedSlice(lung, hu, lung_model, find_candidates(hu, lung_model, max_candidates=max_candidates))
+
+
+def score_slice(hu_slice: np.ndarray, pixel_spacing_mm: tuple[float, float], detector: Detector) -> SliceCandidates:
+    """Candidates of one slice scored by the detector, most probable first.
+
+    Args:
+        hu_slice: (rows, cols) HU. Not modified.
+        pixel_spacing_mm: (row, col) spacing.
+    """
+    prepared = prepare_slice(hu_slice, pixel_spacing_mm)
+    cands = prepared.candidates
+    patches = extract_patches(prepared.hu_model, cands.rows, cands.cols)
+    probs = detector.probabilities(patches)
+    order = np.argsort(-probs, kind="stable")
+    rows, cols = to_original_pixels(cands.rows[order], cands.cols[order], pixel_spacing_mm)
+    return SliceCandidates(rows, cols, cands.diameters_mm[order], probs[order], patches[order], prepared.lung)

@@ -1,0 +1,59 @@
+"""What the CT page shows about a detector run: candidate table, series strip, zoom patches.
+
+Pure functions; no Streamlit. Grad-CAM itself lives in ``medmodels.ct.gradcam``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_spacing
+from .ct_detector import SliceCandidates
+
+#: Candidates below this probability are not listed (they still shape the heat map).
+LIST_THRESHOLD = 0.05
+MAX_LISTED = 10
+
+
+def candidate_table(scored: SliceCandidates, slice_number: int, malignancy: np.ndarray | None = None) -> pd.DataFrame:
+    """Ranked candidates of one slice: position (original pixels), diameter, probabilities."""
+    keep = np.flatnonzero(scored.probabilities >= LIST_THRESHOLD)[:MAX_LISTED]
+    table = pd.DataFrame({
+        "rank": np.arange(1, len(keep) + 1),
+        "slice": slice_number,
+        "row": np.round(scored.rows[keep]).astype(int),
+        "col": np.round(scored.cols[keep]).astype(int),
+        "diameter (mm)": np.round(scored.diameters_mm[keep], 1),
+        "nodule probability": np.round(scored.probabilities[keep], 3),
+    })
+    table["malignancy likelihood"] = np.round(malignancy[keep], 3) if malignancy is not None else np.nan
+    return table
+
+
+def patch_at(hu_slice: np.ndarray, spacing_mm: tuple[float, float], row: float, col: float) -> np.ndarray:
+    """The detector's 64×64 patch (0.7 mm pixels, HU) centred on an original-pixel position."""
+    resampled = resample_to_model_spacing(hu_slice, spacing_mm)
+    r = int(round((row + 0.5) * spacing_mm[0] / MODEL_SPACING_MM - 0.5))
+    c = int(round((col + 0.5) * spacing_mm[1] / MODEL_SPACING_MM - 0.5))
+    return extract_patches(resampled, np.array([r]), np.array([c]))[0]
+
+
+def series_strip_figure(max_probabilities: list[float | None], current: int) -> go.Figure:
+    """Highest nodule probability of each slice (grey: not analysed yet), current slice marked."""
+    values = [p if p is not None else 0.0 for p in max_probabilities]
+    colours = ["#adb5bd" if p is None else ("#e03131" if p >= 0.5 else "#fab005" if p >= 0.2 else "#74c0fc")
+               for p in max_probabilities]
+    fig = go.Figure(go.Bar(x=np.arange(1, len(values) + 1), y=values, marker_color=colours,
+                           hovertemplate="slice %{x}: %{y:.2f}<extra></extra>"))
+    fig.add_vline(x=current + 1, line=dict(color="black", dash="dot"))
+    fig.update_layout(height=170, margin=dict(l=50, r=10, t=10, b=35), xaxis_title="slice",
+                      yaxis=dict(title="max p", range=[0, 1]), showlegend=False, bargap=0.05)
+    return fig
+
+
+def suspicious_slices(max_probabilities: list[float | None], top: int = 5) -> list[int]:
+    """Indices of the slices with the highest analysed probabilities, most suspicious first."""
+    scored = [(p, i) for i, p in enumerate(max_probabilities) if p is not None]
+    return [i for p, i in sorted(scored, key=lambda t: (-t[0], t[1]))[:top]]

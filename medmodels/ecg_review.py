@@ -1,0 +1,88 @@
+"""What the ECG page shows about an analysis: agreement with a reference, rhythm tables.
+
+Pure functions over :class:`medmodels.ecg.pipeline.EcgAnalysis` and reference
+annotations; no Streamlit, no model calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .ecg import AAMI_CLASSES
+from .ecg.agreement import MATRIX_LABELS, class_metrics, confusion_matrix, match_beats
+from .ecg.mitdb import AAMI_MAP
+from .wfdb_io import Annotations
+
+MATCH_WINDOW_S = 0.15
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Model vs reference: a (6, 6) confusion matrix (last row/column: unmatched) and per-class figures."""
+
+    matrix: np.ndarray
+    metrics: dict
+    n_reference: int
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for cls in AAMI_CLASSES:
+            m = self.metrics[cls]
+            rows.append({"class": cls, "reference beats": m["n_reference"], "model beats": m["n_predicted"],
+                         "Se (%)": _round(m["Se"]), "+P (%)": _round(m["+P"]), "F1 (%)": _round(m["F1"])})
+        return pd.DataFrame(rows)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def reference_beats(annotations: Annotations) -> tuple[np.ndarray, np.ndarray]:
+    """Beat annotations mapped to AAMI classes: (samples, class indices); rhythm and other marks dropped."""
+    keep = [i for i, symbol in enumerate(annotations.symbol) if symbol in AAMI_MAP]
+    samples = np.asarray(annotations.sample, dtype=np.int64)[keep]
+    classes = np.array([AAMI_CLASSES.index(AAMI_MAP[annotations.symbol[i]]) for i in keep], dtype=np.int64)
+    return samples, classes
+
+
+def agreement_with_reference(annotations: Annotations, beat_samples: np.ndarray, labels: list[str], fs: float) -> Agreement:
+    """Match model beats to reference beats within 150 ms and tabulate classes.
+
+    Unmatched model beats count as false positives of their class, missed
+    reference beats as false negatives of theirs.
+    """
+    ref_samples, ref_classes = reference_beats(annotations)
+    test_classes = np.array([AAMI_CLASSES.index(label) for label in labels], dtype=np.int64)
+    matches = match_beats(ref_samples, np.asarray(beat_samples, dtype=np.int64), fs, MATCH_WINDOW_S)
+    matrix = confusion_matrix(ref_classes, test_classes, matches)
+    return Agreement(matrix, class_metrics(matrix), int(ref_samples.size))
+
+
+def matrix_labels() -> list[str]:
+    """Row/column names of the agreement matrix, with 'unmatched' spelled out."""
+    return [label if label != "-" else "unmatched" for label in MATRIX_LABELS]
+
+
+def burden_table(summary: dict) -> pd.DataFrame:
+    """Beats and burden (% of all beats) per class."""
+    return pd.DataFrame([
+        {"class": cls, "beats": summary["class_counts"][cls], "burden (%)": summary["burden_percent"][cls]}
+        for cls in AAMI_CLASSES
+    ])
+
+
+def events_table(summary: dict) -> pd.DataFrame:
+    """Rhythm events in time order: V couplets and runs, bigeminy episodes, pauses over 2 s."""
+    rows = [{"time (s)": e["start_s"], "event": "V couplet", "detail": ""} for e in summary.get("v_couplet_list", [])]
+    rows += [{"time (s)": e["start_s"], "event": "V run", "detail": f"{e['beats']} beats"
+              + (f" at {e['rate_bpm']:.0f} bpm" if e.get("rate_bpm") else "")} for e in summary.get("v_run_list", [])]
+    for key, name in (("ventricular_bigeminy", "ventricular bigeminy"), ("supraventricular_bigeminy", "supraventricular bigeminy")):
+        rows += [{"time (s)": e["start_s"], "event": name, "detail": f"{e['pairs']} pairs to {e['end_s']:.1f} s"}
+                 for e in summary.get(key, [])]
+    rows += [{"time (s)": e["start_s"], "event": "pause", "detail": f"{e['duration_s']:.2f} s"}
+             for e in summary.get("pauses", [])]
+    table = pd.DataFrame(rows, columns=["time (s)", "event", "detail"])
+    return table.sort_values("time (s)", kind="stable").reset_index(drop=True)

@@ -1,0 +1,31 @@
+import numpy as np
+
+from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
+from medmodels.windowing import PRESETS
+
+
+def test_probability_map_peaks_at_candidates_with_their_probability():
+    heat = probability_map((100, 100), np.array([20, 70]), np.array([30, 60]), np.array([10, 6]), np.array([0.9, 0.4]))
+    assert heat[20, 30] == np.float32(0.9) and heat[70, 60] == np.float32(0.4)
+    assert heat.max() <= 1.0 and heat[0, 99] < 1e-6
+
+
+def test_probability_map_is_zero_outside_the_lung_and_empty_without_candidates():
+    lung = np.zeros((50, 50), bool)
+    lung[:, :25] = True
+    heat = probability_map((50, 50), np.array([25]), np.array([25]), np.array([8]), np.array([1.0]), lung)
+    assert heat[25, 30] == 0 and heat[25, 20] > 0
+    empty = probability_map((50, 50), np.array([]), np.array([]), np.array([]), np.array([]))
+    assert not empty.any() and not np.isnan(empty).any()
+
+
+def test_figures_carry_opacity_and_colour_bars():
+    hu = np.full((64, 64), -800.0, np.float32)
+    heat = np.zeros((64, 64), np.float32)
+    outline = np.zeros((64, 64), bool)
+    fig = analysis_figure(hu, (0.7, 0.7), PRESETS["Lung"], heat, outline, opacity=0.3,
+                          candidates=(np.array([10.0]), np.array([12.0]), ["#1"]))
+    heat_trace = fig.data[2]
+    assert heat_trace.opacity == 0.3 and heat_trace.colorbar.title.text.startswith("nodule")
+    zoom = zoom_figure(hu, np.full((64, 64), np.nan), PRESETS["Lung"], opacity=0.6)
+    assert not np.isnan(np.asarray(zoom.data[1].z)).any() and zoom.data[1].opacity == 0.6
