@@ -1,4 +1,4 @@
-"""Command line: ``python -m medmodels info FILE...`` (later: ecg, ct, gan)."""
+"""Command line: ``python -m medmodels {info,ecg,ct} ...`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -48,12 +48,23 @@ def _info(args: argparse.Namespace) -> int:
     return status
 
 
+def _run_ecg(args: argparse.Namespace) -> int:
+    from .ecg.cli import run
+
+    return run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m medmodels", description="Clinical DL review dashboard tools.")
     commands = parser.add_subparsers(dest="command", required=True)
     info = commands.add_parser("info", help="print what the loaders understand of DICOM files/folders or WFDB records")
     info.add_argument("files", nargs="+", help="DICOM file, folder of one series, zip, or WFDB record (path without extension)")
     info.set_defaults(handler=_info)
+    from .ct_cli import add_ct_parser
+    from .ecg.cli import add_ecg_parser
+
+    add_ecg_parser(commands).set_defaults(handler=_run_ecg)
+    add_ct_parser(commands)
     return parser
 
 

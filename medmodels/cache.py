@@ -74,6 +74,17 @@ def ct_detector():
     return load_detector()
 
 
+@st.cache_resource(show_spinner="Loading the CT malignancy model…")
+def ct_malignancy():
+    """The committed malignancy CNN, or None when it is not installed."""
+    from .ct.malignancy import load_model
+
+    try:
+        return load_model()
+    except FileNotFoundError:
+        return None
+
+
 def upload_key(files: Sequence[Any]) -> tuple:
     """Identity of an upload: Streamlit's file ids (new on every re-upload) and sizes."""
     return tuple((getattr(f, "file_id", None) or f.name, getattr(f, "size", None)) for f in files)

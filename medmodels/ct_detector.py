@@ -125,6 +125,32 @@ def prepare_slice(hu_slice: np.ndarray, pixel_spacing_mm: tuple[float, float], *
     return PreparedSlice(lung, hu, lung_model, find_candidates(hu, lung_model, max_candidates=max_candidates))
 
 
+def score_series(hu: np.ndarray, pixel_spacing_mm: tuple[float, float], detector: Detector,
+                 progress=None) -> list[SliceCandidates]:
+    """:func:`score_slice` for every slice of a volume (slices, rows, cols), with one batched CNN pass.
+
+    ``progress(done, total)`` is called after each slice is prepared.
+    """
+    prepared, patches = [], []
+    for k in range(hu.shape[0]):
+        p = prepare_slice(hu[k], pixel_spacing_mm)
+        prepared.append(p)
+        patches.append(extract_patches(p.hu_model, p.candidates.rows, p.candidates.cols))
+        if progress is not None:
+            progress(k + 1, hu.shape[0])
+    counts = [len(p) for p in patches]
+    probs = np.split(detector.probabilities(np.concatenate(patches)), np.cumsum(counts)[:-1])
+    return [_ranked(p, pa, pr, pixel_spacing_mm) for p, pa, pr in zip(prepared, patches, probs)]
+
+
+def _ranked(prepared: PreparedSlice, patches: np.ndarray, probs: np.ndarray,
+            pixel_spacing_mm: tuple[float, float]) -> SliceCandidates:
+    cands = prepared.candidates
+    order = np.argsort(-probs, kind="stable")
+    rows, cols = to_original_pixels(cands.rows[order], cands.cols[order], pixel_spacing_mm)
+    return SliceCandidates(rows, cols, cands.diameters_mm[order], probs[order], patches[order], prepared.lung)
+
+
 def score_slice(hu_slice: np.ndarray, pixel_spacing_mm: tuple[float, float], detector: Detector) -> SliceCandidates:
     """Candidates of one slice scored by the detector, most probable first.
 
@@ -133,9 +159,5 @@ def score_slice(hu_slice: np.ndarray, pixel_spacing_mm: tuple[float, float], det
         pixel_spacing_mm: (row, col) spacing.
     """
     prepared = prepare_slice(hu_slice, pixel_spacing_mm)
-    cands = prepared.candidates
-    patches = extract_patches(prepared.hu_model, cands.rows, cands.cols)
-    probs = detector.probabilities(patches)
-    order = np.argsort(-probs, kind="stable")
-    rows, cols = to_original_pixels(cands.rows[order], cands.cols[order], pixel_spacing_mm)
-    return SliceCandidates(rows, cols, cands.diameters_mm[order], probs[order], patches[order], prepared.lung)
+    patches = extract_patches(prepared.hu_model, prepared.candidates.rows, prepared.candidates.cols)
+    return _ranked(prepared, patches, detector.probabilities(patches), pixel_spacing_mm)

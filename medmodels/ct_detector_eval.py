@@ -5,20 +5,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import rankdata
-
+from .ct.metrics import roc_auc
 from .ct_detector import Detector
 from .ct_detector_data import PreparedSeries, candidate_patches, inserted_nodule_patches
-
-
-def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
-    """Area under the ROC curve (Mann–Whitney U), ties counted as half."""
-    labels = np.asarray(labels).astype(bool)
-    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(scores)
-    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def series_figures(detector: Detector, series: PreparedSeries) -> dict:

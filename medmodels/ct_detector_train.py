@@ -58,11 +58,18 @@ def fit(x_hu: np.ndarray, y: np.ndarray, seed: int, epochs: int = EPOCHS, verbos
     return model
 
 
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=DETECTOR_DIR, help="model folder to write")
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__)
-    parser.add_argument("--out", type=Path, default=DETECTOR_DIR)
-    parser.add_argument("--epochs", type=int, default=EPOCHS)
-    args = parser.parse_args(argv)
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     started = time.time()
     rng = np.random.default_rng(SEED)
 

@@ -57,3 +57,35 @@ def suspicious_slices(max_probabilities: list[float | None], top: int = 5) -> li
     """Indices of the slices with the highest analysed probabilities, most suspicious first."""
     scored = [(p, i) for i, p in enumerate(max_probabilities) if p is not None]
     return [i for p, i in sorted(scored, key=lambda t: (-t[0], t[1]))[:top]]
+
+
+def candidate_crops(hu_slice: np.ndarray, spacing_mm: tuple[float, float], scored: SliceCandidates,
+                    indices: np.ndarray):
+    """Nodule crops of candidates, made the way the malignancy model's training crops were.
+
+    Training crops are a reader's bounding box with pixels outside the outline
+    at −1024 HU. Here the box is the candidate's estimated diameter (×1.2) and
+    the outline is approximated by the dense (> −600 HU) tissue, so the
+    malignancy likelihood of a detected candidate is less reliable than that of
+    a reader-outlined nodule (the page says so).
+    """
+    from .ct.crops import Crop
+
+    crops = []
+    for i in indices:
+        half_r = max(int(round(scored.diameters_mm[i] * 0.6 / spacing_mm[0])), 2)
+        half_c = max(int(round(scored.diameters_mm[i] * 0.6 / spacing_mm[1])), 2)
+        r, c = int(round(scored.rows[i])), int(round(scored.cols[i]))
+        box = np.array(hu_slice[max(r - half_r, 0):r + half_r + 1, max(c - half_c, 0):c + half_c + 1], dtype=np.float32)
+        crops.append(Crop(np.where(box > -600, box, -1024.0).astype(np.float32), tuple(spacing_mm)))
+    return crops
+
+
+def malignancy_of_candidates(model, hu_slice: np.ndarray, spacing_mm: tuple[float, float],
+                             scored: SliceCandidates) -> np.ndarray:
+    """Malignancy likelihood (k,) for the listed candidates of a slice; NaN for the unlisted ones."""
+    out = np.full(len(scored.probabilities), np.nan)
+    listed = np.flatnonzero(scored.probabilities >= LIST_THRESHOLD)[:MAX_LISTED]
+    if listed.size:
+        out[listed] = model.predict_crops(candidate_crops(hu_slice, spacing_mm, scored, listed))
+    return out

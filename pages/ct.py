@@ -6,8 +6,10 @@ import streamlit as st
 
 from medmodels import InputError, cache, load_ct
 from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
-from medmodels.ct_detector import CAM_LAYER, patch_channels, read_detector_card, score_slice
-from medmodels.ct_review import candidate_table, patch_at, series_strip_figure, suspicious_slices
+from medmodels.ct_detector import CAM_LAYER, patch_channels, read_detector_card, score_series, score_slice
+from medmodels.ct_review import (
+    candidate_table, malignancy_of_candidates, patch_at, series_strip_figure, suspicious_slices,
+)
 from medmodels.ct_view import ct_slice_figure
 from medmodels.lung_mask import lung_outline
 from medmodels.model_cards import card_summary
@@ -118,10 +120,10 @@ if image is not None:
         analysed = [float(scores[k].max_probability) if k in scores else None for k in range(image.n_slices)]
         if any(p is None for p in analysed) and st.button("Analyse every slice"):
             progress = st.progress(0.0, text="Analysing the series…")
-            for k in range(image.n_slices):
-                if k not in scores:
-                    scores[k] = score_slice(image.hu[k], (row_mm, col_mm), detector)
-                progress.progress((k + 1) / image.n_slices, text=f"Analysing slice {k + 1} of {image.n_slices}…")
+            results = score_series(image.hu, (row_mm, col_mm), detector,
+                                   progress=lambda done, total: progress.progress(
+                                       done / total, text=f"Preparing slice {done} of {total}…"))
+            scores.update(enumerate(results))
             progress.empty()
             analysed = [float(scores[k].max_probability) for k in range(image.n_slices)]
         st.plotly_chart(series_strip_figure(analysed, index), width="stretch", config={"displayModeBar": False})
@@ -136,10 +138,15 @@ if image is not None:
 
     if scored is not None:
         st.subheader("Candidates on this slice")
-        table = candidate_table(scored, index + 1)
+        malignancy_model = cache.ct_malignancy()
+        malignancy = (malignancy_of_candidates(malignancy_model, image.hu[index], (row_mm, col_mm), scored)
+                      if malignancy_model is not None else None)
+        table = candidate_table(scored, index + 1, malignancy)
         if len(table):
-            picked = st.dataframe(table.drop(columns=["malignancy likelihood"]), hide_index=True, on_select="rerun",
-                                  selection_mode="single-row", key="ct_candidates")
+            picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
+                                  key="ct_candidates")
+            st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. It was trained on "
+                       "reader-outlined nodules, so on automatic candidates it is a rough guide only.")
             rows = picked.selection.rows if picked else []
         else:
             st.caption("No candidate above 5 % on this slice.")
@@ -169,11 +176,14 @@ if image is not None:
         else:
             st.caption("Pick a candidate in the table, or zoom on any point, to see the detector's Grad-CAM.")
 
-        with st.expander("Model card: what the detector was trained and tested on"):
+        with st.expander("Model cards: what the detector and the malignancy model were trained and tested on"):
             card = read_detector_card()
-            st.dataframe([card_summary(card)], hide_index=True)
+            cards = [card] + ([malignancy_model.card] if malignancy_model is not None else [])
+            st.dataframe([card_summary(c) for c in cards], hide_index=True)
             st.caption(card.get("metrics_note", ""))
-            st.json(card.get("test_data", {}), expanded=False)
+            st.json({"detector": card.get("test_data", {}),
+                     "malignancy": malignancy_model.card.get("metrics", {}) if malignancy_model else {}},
+                    expanded=False)
 
     with st.expander("Full DICOM header (may contain patient-identifying information)"):
         if st.toggle("Reveal all header tags", value=False, key="reveal_dicom"):

@@ -1,58 +1,100 @@
-"""ECG page: upload or pick a WFDB record and view it on standard ECG paper."""
+"""ECG page: pick or upload a WFDB record, view it on ECG paper, classify every beat."""
 
+import numpy as np
 import streamlit as st
 
 from medmodels import InputError, cache
-from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure
+from medmodels.ecg.beats import WINDOW_BEFORE
+from medmodels.ecg.model import read_card
+from medmodels.ecg.pipeline import analyse_ecg
+from medmodels.ecg.saliency import grad_cam
+from medmodels.ecg_analysis_view import (
+    AAMI, CLASS_NAMES, add_beat_classes, beat_saliency_figure, beat_table, confusion_figure, hr_trend_figure,
+)
+from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure, window_samples
+from medmodels.ecg_review import agreement_with_reference, burden_table, events_table, matrix_labels
 from medmodels.ecg_view import has_twelve_leads, record_facts
+from medmodels.model_cards import card_summary
 from medmodels.sources import expand_sources
 from medmodels.text import ECG_UPLOAD_HELP, INTENDED_USE
 from medmodels.wfdb_io import group_records, load_ecg_files
 
-st.title("ECG viewer")
+st.title("ECG review")
 st.caption(INTENDED_USE)
 
-source = st.radio("Source", ["Example", "Upload", "PhysioNet (online)"], horizontal=True)
-record = None
-try:
+
+def choose_record():
+    """The record the user picked or uploaded, and a key identifying it; (None, None) if none yet."""
+    source = st.radio("Source", ["Example", "Upload", "PhysioNet (online)"], horizontal=True)
     if source == "Upload":
         files = st.file_uploader("WFDB files or zip", accept_multiple_files=True, help=ECG_UPLOAD_HELP)
-        if files:
-            records = cache.memoised_upload("ecg", files, lambda fs: group_records(expand_sources(list(fs))))
-            name = st.selectbox("Record", list(records)) if len(records) > 1 else next(iter(records))
-            record = cache.memoised_upload(f"ecg:{name}", files, lambda _: load_ecg_files(records[name]))
-        else:
+        if not files:
             st.info(ECG_UPLOAD_HELP)
-    elif source == "PhysioNet (online)":
+            return None, None
+        records = cache.memoised_upload("ecg", files, lambda fs: group_records(expand_sources(list(fs))))
+        name = st.selectbox("Record", list(records)) if len(records) > 1 else next(iter(records))
+        key = ("upload", cache.upload_key(files), name)
+        return cache.memoised("ecg-record", key, lambda: load_ecg_files(records[name])), key
+    if source == "PhysioNet (online)":
         with st.form("physionet"):
-            database = st.text_input("Database", "mitdb", help="PhysioNet database slug, e.g. mitdb, ptb-xl/1.0.3/records500/00000")
+            database = st.text_input("Database", "mitdb", help="PhysioNet database slug, e.g. mitdb")
             name = st.text_input("Record", "100")
             fetched = st.form_submit_button("Fetch")
-        if fetched or st.session_state.get("physionet_key") == (database, name):
-            st.session_state["physionet_key"] = (database.strip(), name.strip())
-            record = cache.physionet_ecg(database.strip(), name.strip())
-    else:
-        labels = cache.example_labels("ecg")
-        if labels:
-            record = cache.example_ecg(st.selectbox("Example", labels))
-        else:
-            st.info("No example records: the data folder is absent. " + ECG_UPLOAD_HELP)
+        key = ("physionet", database.strip(), name.strip())
+        if fetched or st.session_state.get("physionet_key") == key:
+            st.session_state["physionet_key"] = key
+            return cache.physionet_ecg(*key[1:]), key
+        return None, None
+    labels = cache.example_labels("ecg")
+    if not labels:
+        st.info("No example records: the data folder is absent. " + ECG_UPLOAD_HELP)
+        return None, None
+    label = st.selectbox("Example", labels)
+    return cache.example_ecg(label), ("example", label)
+
+
+def jump_to_selected_beat(analysis, fs: float, length_s: float) -> None:
+    """When a beat was picked in the table, centre the strip on it (before the slider is drawn)."""
+    picked = st.session_state.get("beat_pick")
+    if picked is not None and picked != st.session_state.get("beat_pick_done"):
+        st.session_state["beat_pick_done"] = picked
+        st.session_state["ecg_start"] = float(max(analysis.beat_samples[picked] / fs - length_s / 2, 0.0))
+
+
+try:
+    record, record_key = choose_record()
 except InputError as exc:
     st.error(f"{exc}", icon=":material/error:")
     st.caption(ECG_UPLOAD_HELP)
+    record, record_key = None, None
 
 if record is not None:
     st.dataframe(record_facts(record), hide_index=True)
     twelve = has_twelve_leads(record.lead_names)
     controls = st.columns(4)
-    layout = controls[0].radio("Layout", ["12-lead", "Single lead"] if twelve else ["Single lead"], horizontal=True)
-    lead = controls[1].selectbox("Lead", range(record.n_leads), index=record.default_lead(),
-                                 format_func=lambda i: record.lead_names[i], disabled=layout == "12-lead")
+    layout = controls[0].radio("Layout", ["Single lead", "12-lead"] if twelve else ["Single lead"], horizontal=True)
+    lead = controls[1].selectbox("Lead analysed", range(record.n_leads), index=record.default_lead(),
+                                 format_func=lambda i: record.lead_names[i])
     length_s = 10.0 if layout == "12-lead" else float(
         controls[2].select_slider("Window (s)", [2.5, 5, 10, 20, 30, 60], value=10))
     length_s = min(length_s, record.duration_s)
+
+    analysis = None
+    try:
+        model = cache.ecg_model()
+        with st.spinner("Detecting and classifying beats…"):
+            analysis = cache.memoised("ecg-analysis", (record_key, lead),
+                                      lambda: analyse_ecg(record.signal[:, lead], record.fs, model))
+    except FileNotFoundError:
+        st.info("No ECG beat classifier is installed; showing the record only.")
+    except InputError as exc:
+        st.warning(f"Beat analysis is not available for this lead: {exc}")
+
+    if analysis is not None:
+        jump_to_selected_beat(analysis, record.fs, length_s)
     last_start = max(record.duration_s - length_s, 0.0)
-    start_s = controls[3].slider("Start (s)", 0.0, last_start, 0.0, step=1.0) if last_start > 0 else 0.0
+    st.session_state["ecg_start"] = min(st.session_state.get("ecg_start", 0.0), last_start)
+    start_s = controls[3].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0
 
     if layout == "12-lead":
         st.plotly_chart(twelve_lead_figure(record.signal, record.fs, record.lead_names, start_s), width="stretch")
@@ -60,14 +102,83 @@ if record is not None:
         ann = record.annotations
         st.plotly_chart(overview_figure(record.signal[:, lead], record.fs, start_s, length_s), width="stretch",
                         config={"displayModeBar": False})
-        st.plotly_chart(
-            strip_figure(record.signal[:, lead], record.fs, start_s, length_s, lead_name=record.lead_names[lead],
-                         beat_samples=ann.sample if ann else None, beat_labels=ann.symbol if ann else None),
-            width="stretch",
-        )
+        strip = strip_figure(record.signal[:, lead], record.fs, start_s, length_s, lead_name=record.lead_names[lead],
+                             beat_samples=ann.sample if ann else None, beat_labels=ann.symbol if ann else None)
+        if analysis is not None:
+            window = window_samples(record.n_samples, record.fs, start_s, length_s)
+            add_beat_classes(strip, analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs,
+                             window, strip.layout.yaxis.range[0] + 0.3)
+        st.plotly_chart(strip, width="stretch")
+        notes = ["Coloured triangles: model class of each detected beat (hover for probabilities)."] if analysis else []
         if ann:
-            st.caption("Blue letters: reference beat annotations from the uploaded .atr file.")
+            notes.append("Blue letters at the top: reference annotations from the .atr file.")
+        st.caption(" ".join(notes))
     st.caption("Paper: 25 mm/s, 10 mm/mV; small squares 1 mm (0.04 s, 0.1 mV), large squares 5 mm.")
+
+    if analysis is not None:
+        summary = analysis.summary
+        hr = summary["heart_rate"]
+        st.subheader("Rhythm summary")
+        st.caption(f"Lead {record.lead_names[lead]} · {summary['n_beats']} beats detected. " + INTENDED_USE)
+        cols = st.columns(4)
+        for col, (label, value) in zip(cols, [("Mean HR", hr["mean_bpm"]), ("Min HR (5th pct)", hr["min_bpm"]),
+                                              ("Max HR (95th pct)", hr["max_bpm"]), ("Pauses > 2 s", len(summary["pauses"]))]):
+            col.metric(label, "–" if value is None else (f"{value:.0f} bpm" if "HR" in label else value))
+        left, right = st.columns([2, 1])
+        if hr["trend"]:
+            left.plotly_chart(hr_trend_figure(hr["trend"]), width="stretch")
+        right.dataframe(burden_table(summary), hide_index=True)
+        events = events_table(summary)
+        st.markdown(f"**Events**: {summary['v_couplets']} V couplets, {summary['v_runs']} V runs, "
+                    f"{summary['ventricular_bigeminy_episodes']} ventricular and "
+                    f"{summary['supraventricular_bigeminy_episodes']} supraventricular bigeminy episodes, "
+                    f"{len(summary['pauses'])} pauses.")
+        if len(events):
+            st.dataframe(events, hide_index=True, height=min(38 * (len(events) + 1), 300))
+
+        st.subheader("Beats")
+        table = beat_table(analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs)
+        filters = st.columns([2, 1])
+        classes = filters[0].multiselect("Classes", AAMI, default=[c for c in AAMI if c != "N"] or list(AAMI),
+                                         format_func=lambda c: f"{c}: {CLASS_NAMES[c]}")
+        min_prob = filters[1].slider("Minimum probability", 0.0, 1.0, 0.0, 0.05)
+        shown = table[table["class"].isin(classes) & (table["probability"] >= min_prob)]
+        picked = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="beat_table",
+                              height=260)
+        rows = picked.selection.rows if picked else []
+        if rows:
+            index = int(shown.iloc[rows[0]]["beat"]) - 1
+            if st.session_state.get("beat_pick") != index:
+                st.session_state["beat_pick"] = index
+                st.rerun()
+            opacity = st.slider("Saliency opacity", 0.0, 1.0, 0.5, 0.05)
+            inputs = {name: values[[index]] for name, values in analysis.inputs.items()}
+            saliency = grad_cam(model.keras_model, inputs, np.array([AAMI.index(analysis.labels[index])]))[0]
+            probs = ", ".join(f"{c} {p:.2f}" for c, p in zip(AAMI, analysis.probabilities[index]))
+            st.plotly_chart(beat_saliency_figure(
+                analysis.windows_mv[index], saliency, analysis.model_fs, before_s=WINDOW_BEFORE / analysis.model_fs,
+                title=f"Beat {index + 1} at {analysis.beat_samples[index] / record.fs:.2f} s: "
+                      f"{analysis.labels[index]} ({probs})", opacity=opacity), width="content")
+            st.caption("Shading: Grad-CAM saliency, the samples that most drove this class. "
+                       "Saliency shows what the model used, not why the beat is abnormal.")
+        else:
+            st.caption("Pick a beat in the table to jump the strip to it and see its saliency.")
+
+        if record.annotations is not None:
+            st.subheader("Agreement with the reference annotations")
+            agreement = agreement_with_reference(record.annotations, analysis.beat_samples, analysis.labels, record.fs)
+            left, right = st.columns([1, 1])
+            labels = matrix_labels()
+            left.plotly_chart(confusion_figure(agreement.matrix, labels, labels), width="stretch")
+            right.dataframe(agreement.table(), hide_index=True)
+            right.caption(f"{agreement.n_reference} reference beats; beats matched within 150 ms. "
+                          "'unmatched': missed reference beats (column) or extra detections (row).")
+
+        with st.expander("Model card: what this classifier was trained and tested on"):
+            card = read_card()
+            st.dataframe([card_summary(card)], hide_index=True)
+            st.json(card.get("metrics", {}), expanded=False)
+            st.caption(card.get("intended_use", INTENDED_USE))
 
     if record.comments:
         with st.expander("Header comments (may contain age, sex and diagnoses)"):

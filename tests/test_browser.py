@@ -107,7 +107,7 @@ def test_home_page(server, page):
 
 def test_ct_upload_in_the_browser(server, page, ct_small):
     page.goto(f"{server}/ct")
-    page.get_by_text("CT viewer").first.wait_for(timeout=60_000)
+    page.get_by_text("CT review").first.wait_for(timeout=60_000)
     _upload(page, [ct_small])
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     page.get_by_text("Technical metadata").wait_for(timeout=30_000)
@@ -118,12 +118,12 @@ def test_ct_upload_in_the_browser(server, page, ct_small):
 
 def test_ecg_upload_in_the_browser(server, page, mitdb):
     page.goto(f"{server}/ecg")
-    page.get_by_text("ECG viewer").first.wait_for(timeout=60_000)
+    page.get_by_text("ECG review").first.wait_for(timeout=60_000)
     _upload(page, [mitdb / "119.hea", mitdb / "119.dat", mitdb / "119.atr"])
-    page.get_by_text("reference beat annotations").first.wait_for(timeout=60_000)
-    page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+    page.get_by_text("Agreement with the reference annotations").first.wait_for(timeout=90_000)
+    page.locator(".js-plotly-plot").nth(3).wait_for(timeout=60_000)
     _assert_no_error(page)
-    assert page.locator(".js-plotly-plot").count() == 2
+    assert page.locator(".js-plotly-plot").count() >= 4
     _shoot(page, "ecg-upload")
 
 
@@ -131,7 +131,7 @@ def test_junk_upload_shows_an_error_in_the_browser(server, page, tmp_path):
     junk = tmp_path / "junk.dcm"
     junk.write_bytes(b"this is not DICOM" * 20)
     page.goto(f"{server}/ct")
-    page.get_by_text("CT viewer").first.wait_for(timeout=60_000)
+    page.get_by_text("CT review").first.wait_for(timeout=60_000)
     _upload(page, [junk])
     page.locator('[data-testid="stAlertContentError"]').first.wait_for(timeout=60_000)
     assert "not a DICOM file" in page.locator('[data-testid="stAlertContentError"]').first.inner_text()
@@ -144,10 +144,11 @@ def test_twelve_lead_example_in_the_browser(server, page):
 
     require_data("ecg", "samples")
     page.goto(f"{server}/ecg")
-    page.get_by_text("ECG viewer").first.wait_for(timeout=60_000)
+    page.get_by_text("ECG review").first.wait_for(timeout=60_000)
     page.locator('[data-testid="stSelectbox"]').first.click()
     page.keyboard.type("00841_hr")
     page.keyboard.press("Enter")
+    page.get_by_text("12-lead", exact=True).first.click()
     page.get_by_text("aVR").first.wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     _assert_no_error(page)

@@ -1,0 +1,112 @@
+"""Benchmark the ECG path on a 30-minute two-lead MIT-BIH record.
+
+``python bench/ecg.py [--record 119] [--repeats 7]``: times read → condition →
+detect → classify every beat → Grad-CAM for every non-N beat (the whole path),
+its parts, model loading (separately), and on the same signal NeuroKit2's
+``ecg_clean`` + ``ecg_peaks`` (if installed) and wfdb's ``xqrs_detect``.
+Prints medians and ratios to our whole path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def median_time(fn, repeats: int) -> float:
+    """Median wall time (s) of ``fn()`` over ``repeats`` calls."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--record", default="119")
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+
+    import numpy as np
+
+    from medmodels.ecg.beats import MODEL_FS
+    from medmodels.ecg.conditioning import remove_baseline_and_mains, resample, to_rate
+    from medmodels.ecg.mitdb import mitdb_dir
+    from medmodels.ecg.model import beat_inputs, load_classifier
+    from medmodels.ecg.pipeline import analyse_ecg
+    from medmodels.ecg.qrs import detect_qrs
+    from medmodels.ecg.reading import choose_lead, read_record
+    from medmodels.ecg.saliency import grad_cam
+
+    path = mitdb_dir() / args.record
+    if not path.with_suffix(".hea").exists():
+        print(f"MIT-BIH record {path} not found (set MEDMODELS_DATA).")
+        return 1
+    start = time.perf_counter()
+    classifier = load_classifier()
+    load_s = time.perf_counter() - start
+    record = read_record(path)
+    x = record.signal[:, choose_lead(record.lead_names)].astype(np.float64)
+    fs = record.fs
+    start = time.perf_counter()
+    analyse_ecg(x, fs, classifier, saliency_for_non_normal=True)  # warm-up: traces the graphs once
+    first_call_s = time.perf_counter() - start
+
+    def whole_path():
+        rec = read_record(path)
+        lead = rec.signal[:, choose_lead(rec.lead_names)]
+        return analyse_ecg(lead, rec.fs, classifier, saliency_for_non_normal=True)
+
+    result = whole_path()
+    conditioned = remove_baseline_and_mains(x, fs)
+    beats = detect_qrs(x, fs)
+    model_signal = resample(conditioned, fs, MODEL_FS)
+    inputs = beat_inputs(model_signal, to_rate(beats, fs, MODEL_FS))
+    non_normal = np.flatnonzero(np.array([lab != "N" for lab in result.labels]))
+    subset = {k: v[non_normal] for k, v in inputs.items()}
+
+    rows = [
+        ("whole path (read→condition→detect→classify→saliency)", median_time(whole_path, args.repeats)),
+        ("  read record", median_time(lambda: read_record(path), args.repeats)),
+        ("  condition (0.5–40 Hz, notches)", median_time(lambda: remove_baseline_and_mains(x, fs), args.repeats)),
+        ("  detect QRS (ours)", median_time(lambda: detect_qrs(x, fs), args.repeats)),
+        ("  classify all beats (inputs + model)", median_time(
+            lambda: classifier.predict_proba(beat_inputs(model_signal, to_rate(beats, fs, MODEL_FS))), args.repeats)),
+        (f"  Grad-CAM for {non_normal.size} non-N beats", median_time(
+            lambda: grad_cam(classifier.keras_model, subset), args.repeats)),
+    ]
+    try:
+        import neurokit2 as nk
+
+        def neurokit():
+            cleaned = nk.ecg_clean(x, sampling_rate=int(fs))
+            return nk.ecg_peaks(cleaned, sampling_rate=int(fs))
+
+        rows.append(("NeuroKit2 ecg_clean + ecg_peaks", median_time(neurokit, args.repeats)))
+    except ImportError:
+        rows.append(("NeuroKit2 (not installed: pip install neurokit2==0.2.13)", float("nan")))
+    from wfdb import processing
+
+    rows.append(("wfdb xqrs_detect", median_time(lambda: processing.xqrs_detect(x, fs, verbose=False),
+                                                 max(1, min(3, args.repeats)))))
+    whole = rows[0][1]
+    print(f"record {args.record}: {x.size / fs / 60:.1f} min at {fs:g} Hz, {beats.size} beats, "
+          f"{non_normal.size} non-N; CPU threads {os.cpu_count()}")
+    print(f"model load {load_s:.3f} s; first analyse call (graph tracing) {first_call_s:.3f} s")
+    print(f"{'step':58s} {'median s':>9s} {'/ whole path':>12s}")
+    for name, seconds in rows:
+        print(f"{name:58s} {seconds:9.3f} {seconds / whole:12.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Command line for crops: ``python -m medmodels ct --crop FILE... --json OUT_DIR``.
+
+Bad files do not stop the batch: each input file gets one entry in
+``crops.json``; an unreadable one carries ``"malignancy_prob": null`` and an
+``"error"`` with the :class:`~medmodels.InputError` message, and the command
+exits with status 1 after printing those messages to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from medmodels.errors import InputError
+
+OUTPUT_NAME = "crops.json"
+
+
+def crops_to_json(files, out_dir) -> Path:
+    """Write ``OUT_DIR/crops.json``: ``[{"file": str, "malignancy_prob": float | None, ["error": str]}]``.
+
+    One entry per input file, in input order. ``malignancy_prob`` is the
+    calibrated P(malignant) of the committed model. Returns the JSON path.
+    """
+    from medmodels.ct.crops import read_crop
+    from medmodels.ct.malignancy import load_model
+
+    model = load_model()
+    entries, readable, crops = [], [], []
+    for name in files:
+        entry = {"file": str(name), "malignancy_prob": None}
+        try:
+            crops.append(read_crop(Path(name)))
+            readable.append(len(entries))
+        except InputError as exc:
+            entry["error"] = str(exc)
+        entries.append(entry)
+    for index, probability in zip(readable, model.predict_crops(crops)):
+        entries[index]["malignancy_prob"] = round(float(probability), 6)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / OUTPUT_NAME
+    path.write_text(json.dumps(entries, indent=2) + "\n")
+    return path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--crop", nargs="+", required=True, metavar="FILE", help="nodule crop DICOM file(s)")
+    parser.add_argument("--json", required=True, metavar="OUT_DIR", help="folder for crops.json")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = crops_to_json(args.crop, args.json)
+    entries = json.loads(path.read_text())
+    for entry in entries:
+        if "error" in entry:
+            print(f"{entry['file']}: {entry['error']}", file=sys.stderr)
+    print(f"wrote {path} ({len(entries)} crops)")
+    return 1 if any("error" in e for e in entries) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m medmodels ct", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

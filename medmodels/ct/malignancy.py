@@ -1,0 +1,134 @@
+"""Keras 3 malignancy CNN: build, load (read-only wrapper), predict.
+
+Input (n, 80, 80, 1) float32 in [0, 1] (see :mod:`.canvas`); output (n, 1)
+logit of malignancy. Probabilities are ``sigmoid(logit / temperature)`` with
+the temperature fitted on the validation split. Only ``keras.layers``/
+``keras.ops``: runs under the TensorFlow or JAX backend.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from medmodels.config import MODELS_DIR
+from medmodels.ct.canvas import CANVAS_PIXELS, model_input, place_on_canvas
+from medmodels.ct.crops import Crop
+from medmodels.ct.metrics import sigmoid
+
+MODEL_DIR = MODELS_DIR / "ct-malignancy"
+WEIGHTS_FILE = "malignancy.weights.h5"
+CARD_FILE = "card.json"
+#: The last convolution: the Grad-CAM layer.
+GRADCAM_LAYER = "last_conv"
+#: Padding used at training and inference (chosen on validation, see card): -850 HU lung
+#: around the crop, the crop's own -1024 mask outside the reader's outline kept.
+DEFAULT_PAD = "lung_outside_only"
+
+
+def build_model(width: int = 16, dropout: float = 0.3, seed: int = 0):
+    """A small VGG-style CNN: 3 x (2 conv + max-pool), a last conv, global average pool, one logit.
+
+    Global average pooling keeps the nodule's area fraction of the fixed-scale
+    canvas, so size stays visible to the classifier.
+    """
+    import keras
+    from keras import layers
+
+    init = keras.initializers.HeNormal(seed=seed)
+    inputs = keras.Input((CANVAS_PIXELS, CANVAS_PIXELS, 1), name="canvas")
+    x = inputs
+    for block, filters in enumerate((width, 2 * width, 4 * width)):
+        for k in range(2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, kernel_initializer=init,
+                              name=f"conv{block}_{k}")(x)
+            x = layers.BatchNormalization(momentum=0.9, name=f"bn{block}_{k}")(x)  # few steps per epoch
+            x = layers.Activation("relu", name=f"relu{block}_{k}")(x)
+        x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
+    x = layers.Conv2D(8 * width, 3, padding="same", activation="relu", kernel_initializer=init, name=GRADCAM_LAYER)(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(dropout, seed=seed, name="dropout")(x)
+    logit = layers.Dense(1, name="logit", kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(x)
+    return keras.Model(inputs, logit, name="ct_malignancy")
+
+
+def crops_to_input(crops: list[Crop], pad: str = DEFAULT_PAD) -> np.ndarray:
+    """Crops -> (n, 80, 80, 1) model input (each crop at true scale, padded with lung)."""
+    canvases = np.stack([place_on_canvas(c.hu, c.spacing_mm, pad=pad).hu for c in crops]) if crops else \
+        np.zeros((0, CANVAS_PIXELS, CANVAS_PIXELS), np.float32)
+    return model_input(canvases)
+
+
+def dihedral_logits(keras_model, inputs: np.ndarray) -> np.ndarray:
+    """(n,) logits averaged over the 8 flips/90-degree rotations of (n, H, W, 1) inputs.
+
+    The same symmetries as the training augmentation; they keep the physical
+    scale, and averaging removes orientation noise from the score.
+    """
+    inputs = np.asarray(inputs, np.float32)
+    if len(inputs) == 0:
+        return np.zeros(0, np.float32)
+    views = [np.rot90(x, k, axes=(1, 2)) for x in (inputs, inputs[:, :, ::-1]) for k in range(4)]
+    batch = np.ascontiguousarray(np.concatenate(views))
+    logits = np.asarray(keras_model.predict(batch, verbose=0, batch_size=256))[:, 0]
+    return logits.reshape(len(views), len(inputs)).mean(axis=0)
+
+
+@dataclass(frozen=True)
+class LoadedMalignancyModel:
+    """The committed model, read-only: the Keras model is frozen and never retrained here.
+
+    ``temperature``, ``bias`` and ``threshold`` come from the card (fitted on
+    validation). Scores are the 8-view dihedral average (:func:`dihedral_logits`).
+    """
+
+    keras_model: object
+    temperature: float
+    bias: float
+    threshold: float
+    card: dict
+
+    def logits(self, inputs: np.ndarray) -> np.ndarray:
+        """(n, 80, 80, 1) inputs -> (n,) uncalibrated logits (dihedral average)."""
+        return dihedral_logits(self.keras_model, inputs)
+
+    def probabilities(self, inputs: np.ndarray) -> np.ndarray:
+        """(n, 80, 80, 1) inputs -> (n,) calibrated P(malignant)."""
+        return sigmoid(self.logits(inputs), self.temperature, self.bias)
+
+    def predict_crops(self, crops: list[Crop]) -> np.ndarray:
+        """Calibrated P(malignant) (n,) for crops read with :func:`medmodels.ct.crops.read_crop`."""
+        return self.probabilities(crops_to_input(crops, pad=self.card.get("input", {}).get("padding", DEFAULT_PAD)))
+
+
+def read_card(model_dir: Path = MODEL_DIR) -> dict:
+    """The model card (empty dict if there is none)."""
+    path = Path(model_dir) / CARD_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+_CACHE: dict[str, LoadedMalignancyModel] = {}
+
+
+def load_model(model_dir: Path = MODEL_DIR) -> LoadedMalignancyModel:
+    """Build the architecture, load the committed weights, wrap read-only (cached per folder).
+
+    Raises FileNotFoundError if the weights are missing (train first).
+    """
+    key = str(Path(model_dir).resolve())
+    if key not in _CACHE:
+        weights = Path(model_dir) / WEIGHTS_FILE
+        if not weights.is_file():
+            raise FileNotFoundError(f"{weights} missing: run python -m medmodels.ct.malignancy_train")
+        card = read_card(model_dir)
+        model = build_model(**card.get("architecture", {}).get("build_args", {}))
+        model.load_weights(weights)
+        model.trainable = False
+        calibration = card.get("calibration", {})
+        _CACHE[key] = LoadedMalignancyModel(model, float(calibration.get("temperature", 1.0)),
+                                            float(calibration.get("bias", 0.0)),
+                                            float(card.get("threshold", {}).get("value", 0.5)), card)
+    return _CACHE[key]

@@ -1,0 +1,109 @@
+"""Binary metrics for the malignancy model: AUC, bootstrap CI, threshold, temperature, ECE.
+
+NumPy/SciPy only (no scikit-learn dependency). Labels are 0/1 arrays (n,),
+scores and probabilities float arrays (n,).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import rankdata
+
+
+def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney, ties count 1/2); NaN if one class is absent."""
+    labels = np.asarray(labels).astype(bool)
+    n_pos, n_neg = int(labels.sum()), int((~labels).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(np.asarray(scores, dtype=np.float64))
+    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def patient_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, patients: np.ndarray,
+                          n_resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile CI of the AUC, resampling patients (all their crops together) with replacement.
+
+    Patient-level resampling respects that one patient's crops (several reads
+    of the same nodule) are correlated. Resamples with one class only are skipped.
+    """
+    labels, scores, patients = np.asarray(labels), np.asarray(scores), np.asarray(patients)
+    unique, inverse = np.unique(patients, return_inverse=True)
+    rows_of = [np.flatnonzero(inverse == i) for i in range(unique.size)]
+    rng = np.random.default_rng(seed)
+    aucs = []
+    for _ in range(n_resamples):
+        chosen = rng.integers(0, unique.size, unique.size)
+        rows = np.concatenate([rows_of[i] for i in chosen])
+        auc = roc_auc(labels[rows], scores[rows])
+        if np.isfinite(auc):
+            aucs.append(auc)
+    alpha = (1.0 - level) / 2.0
+    return float(np.quantile(aucs, alpha)), float(np.quantile(aucs, 1.0 - alpha))
+
+
+def sigmoid(logits: np.ndarray, temperature: float = 1.0, bias: float = 0.0) -> np.ndarray:
+    """Probability of malignancy from logits: sigmoid((logit - bias) / temperature)."""
+    z = (np.asarray(logits, dtype=np.float64) - bias) / temperature
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
+
+def binary_nll(logits: np.ndarray, labels: np.ndarray, temperature: float, bias: float = 0.0) -> float:
+    """Mean negative log-likelihood of 0/1 labels under sigmoid((logits - bias) / T)."""
+    p = np.clip(sigmoid(logits, temperature, bias), 1e-12, 1 - 1e-12)
+    y = np.asarray(labels, dtype=np.float64)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def fit_temperature_and_bias(logits: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(temperature, bias) minimising validation NLL: Platt scaling written as a temperature and a shift.
+
+    The bias is needed because class weighting (balanced 350/618) and early
+    stopping leave the logits offset; a temperature alone only rescales them.
+    """
+    from scipy.optimize import minimize
+
+    def nll(params):
+        log_t, bias = params
+        return binary_nll(logits, labels, float(np.exp(log_t)), float(bias))
+
+    result = minimize(nll, x0=np.array([0.0, 0.0]), method="Nelder-Mead",
+                      options={"xatol": 1e-6, "fatol": 1e-9, "maxiter": 2000})
+    log_t, bias = result.x
+    return float(np.clip(np.exp(log_t), 0.05, 20.0)), float(bias)
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> float:
+    """ECE (0-1) of P(malignant): 10 equal-width probability bins, |mean p - observed rate| weighted by bin size."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    if p.size == 0:
+        return 0.0
+    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        in_bin = bins == b
+        if in_bin.any():
+            ece += in_bin.mean() * abs(p[in_bin].mean() - y[in_bin].mean())
+    return float(ece)
+
+
+def youden_threshold(labels: np.ndarray, probabilities: np.ndarray) -> float:
+    """Probability threshold maximising sensitivity + specificity - 1 (call malignant if p >= t)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    candidates = np.unique(p)
+    best_t, best_j = 0.5, -1.0
+    for t in candidates:
+        sens, spec = sensitivity_specificity(labels, p, t)
+        if sens + spec - 1 > best_j:
+            best_t, best_j = float(t), sens + spec - 1
+    return best_t
+
+
+def sensitivity_specificity(labels: np.ndarray, probabilities: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(sensitivity, specificity) calling malignant when probability >= threshold."""
+    y = np.asarray(labels).astype(bool)
+    called = np.asarray(probabilities) >= threshold
+    sens = float((called & y).sum() / max(y.sum(), 1))
+    spec = float((~called & ~y).sum() / max((~y).sum(), 1))
+    return sens, spec

@@ -1,0 +1,89 @@
+"""``python -m medmodels ct PATH... --json OUT_DIR``: nodule candidates of each series as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from .errors import InputError
+from .ct_review import LIST_THRESHOLD, MAX_LISTED
+
+
+def series_json(path: Path, detector, malignancy_model=None) -> dict:
+    """Detector output for one DICOM file or series folder, in the documented schema.
+
+    Candidates with nodule probability ≥ LIST_THRESHOLD are listed (at most
+    MAX_LISTED per slice, most probable first); rows/cols are pixel indices of
+    the original slice. ``malignancy_model`` (the loaded malignancy CNN) adds
+    ``malignancy_prob``; without it the field is null.
+    """
+    from .ct_detector import score_series
+    from .ct_review import malignancy_of_candidates
+    from .dicom_io import load_ct
+
+    image = load_ct(path)
+    spacing = image.spacing[1:]
+    scored_slices = score_series(image.hu, spacing, detector)
+    slices = []
+    for k, scored in enumerate(scored_slices):
+        keep = [i for i, p in enumerate(scored.probabilities) if p >= LIST_THRESHOLD][:MAX_LISTED]
+        malignant = (malignancy_of_candidates(malignancy_model, image.hu[k], spacing, scored)
+                     if malignancy_model is not None and keep else None)
+        slices.append({
+            "sop_uid": image.sop_instance_uids[k],
+            "z_mm": round(float(image.z_positions[k]), 3),
+            "max_prob": round(scored.max_probability, 4),
+            "candidates": [{
+                "row": int(round(float(scored.rows[i]))), "col": int(round(float(scored.cols[i]))),
+                "diameter_mm": round(float(scored.diameters_mm[i]), 1),
+                "nodule_prob": round(float(scored.probabilities[i]), 4),
+                "malignancy_prob": None if malignant is None else round(float(malignant[i]), 4),
+            } for i in keep],
+        })
+    models = [{"name": detector.name, "sha256": detector.sha256}]
+    if malignancy_model is not None:
+        card = malignancy_model.card
+        models.append({"name": card.get("name", "ct-malignancy"), "sha256": card.get("weights_sha256")})
+    return {"series_uid": image.series_uid, "spacing_mm": [round(float(s), 6) for s in image.spacing],
+            "slices": slices, "models": models}
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)[:120] or "series"
+
+
+def run(args: argparse.Namespace) -> int:
+    out = Path(args.json)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.crop:
+        from .ct import cli as crop_cli
+
+        return crop_cli.run(argparse.Namespace(crop=args.paths, json=str(out)))
+    from .ct.malignancy import load_model
+    from .ct_detector import load_detector
+
+    detector = load_detector()
+    malignancy_model = load_model()
+    status = 0
+    for name in args.paths:
+        try:
+            result = series_json(Path(name), detector, malignancy_model)
+        except InputError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        target = out / f"{_safe_name(result['series_uid'] or Path(name).stem)}.json"
+        target.write_text(json.dumps(result, indent=1) + "\n")
+        print(f"{name}: {len(result['slices'])} slice(s) → {target}")
+    return status
+
+
+def add_ct_parser(commands) -> None:
+    parser = commands.add_parser("ct", help="nodule candidates of DICOM series as JSON (or malignancy of crops with --crop)")
+    parser.add_argument("paths", nargs="+", help="DICOM file or folder holding one series (with --crop: crop files)")
+    parser.add_argument("--json", required=True, metavar="OUT_DIR", help="folder for the JSON output")
+    parser.add_argument("--crop", action="store_true", help="treat each file as a nodule crop; writes OUT_DIR/crops.json")
+    parser.set_defaults(handler=run)

@@ -1,0 +1,46 @@
+"""``python -m medmodels.evaluate ct``: detector figures on held-out series and malignancy figures on the test split."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from .ct_detector import DETECTOR_DIR, Detector, build_detector
+from .model_cards import sha256_of
+
+
+def detector_figures() -> list[str]:
+    """Recompute each fold's figures from the committed fold weights."""
+    from .ct_detector_data import crop_table, is_held_out_patient, load_crops, prepare_series
+    from .ct_detector_eval import format_figures, patch_auc, series_figures
+    from .ct_detector_train import FOLDS, SEED
+    from .ct_lidc import lidc_series
+
+    table = crop_table()
+    table = table[~table["patient_id"].isin(FOLDS["fold-A"])]
+    held_out_crops = load_crops(table[table["patient_id"].map(is_held_out_patient)])
+    files = lidc_series()
+    lines = []
+    for fold, (_, test_patient) in FOLDS.items():
+        weights = DETECTOR_DIR / "folds" / f"{fold}.weights.h5"
+        model = build_detector()
+        model.load_weights(str(weights))
+        detector = Detector(model, sha256_of(weights))
+        series = prepare_series(test_patient, files[test_patient])
+        auc = patch_auc(detector, series, held_out_crops, np.random.default_rng(SEED + 1))
+        lines.append(format_figures(fold, series_figures(detector, series), auc))
+    return lines
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--update-card", action="store_true", help="write the malignancy test figures into its card")
+
+
+def run(args: argparse.Namespace) -> int:
+    from .ct import malignancy_eval
+
+    print("== Nodule detector: one full series held out per fold ==")
+    print("\n".join(detector_figures()))
+    print("\n== Malignancy: patient-level test split of the LIDC crops ==")
+    return malignancy_eval.main(["--update-card"] if args.update_card else [])

@@ -1,0 +1,121 @@
+"""Beat windows and RR-interval features: the classifier's two inputs.
+
+Everything is computed at the model's rate :data:`MODEL_FS` (the caller
+resamples).  Morphology is given twice: the beat itself in mV, and the beat
+minus the record's own median beat (scaled by that template's amplitude), which
+makes the input relative to the patient (the cue for inter-patient S/V
+detection).  RR intervals are given relative to the local and record mean RR:
+prematurity against the patient's own rhythm is the strongest S cue.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal as sps
+
+#: Model sampling rate (Hz); windows and RR features are computed at this rate.
+MODEL_FS = 180.0
+#: Samples before / after the R peak in a window at MODEL_FS (0.256 s / 0.456 s).
+WINDOW_BEFORE = 46
+WINDOW_AFTER = 82
+WINDOW_LENGTH = WINDOW_BEFORE + WINDOW_AFTER
+#: Number of beats either side for the local mean RR (≈ 20 s at 60 bpm).
+LOCAL_RR_HALF_WIDTH = 10
+RR_FEATURE_NAMES = (
+    "pre_rr / local_mean_rr",
+    "post_rr / local_mean_rr",
+    "pre_rr / record_median_rr",
+    "post_rr / record_median_rr",
+    "post_rr / pre_rr",
+    "local_mean_rr_s",
+    "local_mean_abs_delta_rr / local_mean_rr",
+    "pre_rr / mean_of_previous_3_rr",
+)
+N_RR_FEATURES = len(RR_FEATURE_NAMES)
+
+
+def locate_r_peaks(signal_mv: np.ndarray, fs: float, approx_samples: np.ndarray,
+                   half_width_s: float = 0.08) -> np.ndarray:
+    """Move approximate beat positions to the largest absolute QRS-band deflection nearby.
+
+    Used for both detector output and reference annotations so that training
+    and inference see beats aligned the same way.  Returns int64 samples, shape
+    like ``approx_samples``.
+    """
+    x = np.asarray(signal_mv, dtype=np.float64)
+    approx = np.asarray(approx_samples, dtype=np.int64)
+    if approx.size == 0:
+        return approx.copy()
+    sos = sps.butter(3, [5.0, min(18.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
+    band = np.abs(sps.sosfiltfilt(sos, x))
+    half = int(round(half_width_s * fs))
+    offsets = np.arange(-half, half + 1)
+    windows = np.clip(approx[:, None] + offsets[None, :], 0, x.size - 1)
+    return windows[np.arange(approx.size), np.argmax(band[windows], axis=1)].astype(np.int64)
+
+
+def extract_windows(signal_model_rate: np.ndarray, beat_samples: np.ndarray) -> np.ndarray:
+    """Cut fixed windows around beats (edge-padded at record ends).
+
+    ``signal_model_rate``: conditioned signal at MODEL_FS, mV, shape (n,).
+    ``beat_samples``: int R-peak indices at MODEL_FS, shape (n_beats,).
+    Returns float32 (n_beats, WINDOW_LENGTH) in mV.
+    """
+    x = np.asarray(signal_model_rate, dtype=np.float32)
+    idx = np.asarray(beat_samples, dtype=np.int64)[:, None] + np.arange(-WINDOW_BEFORE, WINDOW_AFTER)[None, :]
+    return x[np.clip(idx, 0, x.size - 1)]
+
+
+def morphology_channels(windows: np.ndarray) -> np.ndarray:
+    """Two-channel morphology input: (beat, (beat − record median beat) / template amplitude).
+
+    ``windows``: (n_beats, WINDOW_LENGTH) mV.  Returns float32
+    (n_beats, WINDOW_LENGTH, 2).  The template amplitude is floored at 0.1 mV
+    so a flat record cannot cause a division blow-up.
+    """
+    w = np.asarray(windows, dtype=np.float32)
+    if w.shape[0] == 0:
+        return np.zeros((0, WINDOW_LENGTH, 2), dtype=np.float32)
+    template = np.median(w, axis=0)
+    amplitude = max(float(np.ptp(template)), 0.1)
+    relative = (w - template[None, :]) / amplitude
+    return np.clip(np.stack([w, relative], axis=-1), -10.0, 10.0).astype(np.float32)
+
+
+def rr_features(beat_samples: np.ndarray, fs: float) -> np.ndarray:
+    """RR-interval context of each beat; float32 (n_beats, N_RR_FEATURES).
+
+    Pre/post RR are in seconds internally; the first beat borrows its post RR
+    as pre RR and the last its pre RR as post RR.  The local mean is a centred
+    moving mean over ±LOCAL_RR_HALF_WIDTH beats.  Ratios are clipped to [0, 5].
+    """
+    s = np.asarray(beat_samples, dtype=np.float64)
+    n = s.size
+    if n < 2:
+        return np.ones((n, N_RR_FEATURES), dtype=np.float32)
+    rr = np.diff(s) / fs
+    pre = np.concatenate([[rr[0]], rr])
+    post = np.concatenate([rr, [rr[-1]]])
+    k = 2 * LOCAL_RR_HALF_WIDTH + 1
+    padded = np.pad(pre, LOCAL_RR_HALF_WIDTH, mode="edge")
+    local = np.convolve(padded, np.ones(k) / k, mode="valid")
+    record_median = float(np.median(rr))
+    eps = 1e-3
+    # Irregularity (≈ 0.3+ in atrial fibrillation, < 0.05 in sinus rhythm) lets the
+    # model discount prematurity when the whole rhythm is irregular.
+    delta = np.abs(np.diff(pre, prepend=pre[0]))
+    irregularity = np.convolve(np.pad(delta, LOCAL_RR_HALF_WIDTH, mode="edge"), np.ones(k) / k, mode="valid")
+    # Short-term reference: mean of the three RR intervals before this one.
+    previous = np.pad(pre, (3, 0), mode="edge")
+    previous_mean = (previous[0:-3] + previous[1:-2] + previous[2:-1]) / 3.0
+    feats = np.stack([
+        pre / np.maximum(local, eps),
+        post / np.maximum(local, eps),
+        pre / max(record_median, eps),
+        post / max(record_median, eps),
+        post / np.maximum(pre, eps),
+        local,
+        irregularity / np.maximum(local, eps),
+        pre / np.maximum(previous_mean, eps),
+    ], axis=1)
+    return np.clip(feats, 0.0, 5.0).astype(np.float32)

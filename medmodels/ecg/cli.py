@@ -1,0 +1,81 @@
+"""Command line: ``python -m medmodels ecg RECORD... --json OUT_DIR``.
+
+``add_ecg_parser(subparsers)`` registers the sub-command; each record (a WFDB
+path without extension) is analysed on one lead and written to
+``OUT_DIR/<record name>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from medmodels.ecg import AAMI_CLASSES
+
+
+def analysis_to_json(analysis, lead_name: str) -> dict:
+    """JSON-ready dict of an :class:`~medmodels.ecg.pipeline.EcgAnalysis` (samples in the record's rate)."""
+    beats = [
+        {"sample": int(s), "time_s": round(float(s) / analysis.fs, 4), "label": label,
+         "prob": {c: round(float(p), 5) for c, p in zip(AAMI_CLASSES, probs)}}
+        for s, label, probs in zip(analysis.beat_samples, analysis.labels, analysis.probabilities)
+    ]
+    return {"fs": analysis.fs, "lead": lead_name, "beats": beats, "summary": analysis.summary,
+            "model": {"name": analysis.model_name, "sha256": analysis.model_sha256}}
+
+
+def analyse_record_file(path: str | Path, lead: str | None = None, model=None) -> dict:
+    """Read a record, analyse its chosen lead, return the JSON dict."""
+    from medmodels.ecg.pipeline import analyse_ecg
+    from medmodels.ecg.reading import choose_lead, read_record
+
+    record = read_record(path)
+    column = choose_lead(record.lead_names, lead)
+    analysis = analyse_ecg(record.signal[:, column], record.fs, model)
+    return analysis_to_json(analysis, record.lead_names[column])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Analyse each record into ``args.json``; returns a process exit code."""
+    from medmodels.errors import InputError
+
+    out_dir = Path(args.json)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    status = 0
+    for record in args.records:
+        try:
+            result = analyse_record_file(record, args.lead)
+        except InputError as exc:
+            print(f"{record}: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        target = out_dir / f"{Path(record).name}.json"
+        target.write_text(json.dumps(result, indent=1) + "\n")
+        summary = result["summary"]
+        print(f"{target}: {summary['n_beats']} beats, mean HR {summary['heart_rate']['mean_bpm']} bpm, "
+              f"classes {summary['class_counts']}")
+    return status
+
+
+def add_ecg_parser(subparsers) -> argparse.ArgumentParser:
+    """Register the ``ecg`` sub-command on an ``argparse`` sub-parsers object."""
+    parser = subparsers.add_parser("ecg", help="detect and classify beats in WFDB records, write JSON")
+    parser.add_argument("records", nargs="+", help="WFDB record paths without extension")
+    parser.add_argument("--json", required=True, metavar="OUT_DIR", help="folder for <record name>.json")
+    parser.add_argument("--lead", default=None, help="lead name (default MLII, else II, else the first)")
+    parser.set_defaults(func=run, run=run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone use: ``python -m medmodels.ecg.cli ecg RECORD --json OUT``."""
+    parser = argparse.ArgumentParser(prog="python -m medmodels")
+    add_ecg_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""MIT-BIH Arrhythmia Database: inter-patient splits, AAMI mapping, beat datasets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from medmodels.config import data_dir
+from medmodels.ecg import AAMI_CLASSES
+from medmodels.ecg.beats import MODEL_FS, locate_r_peaks
+from medmodels.ecg.conditioning import remove_baseline_and_mains, resample, to_rate
+from medmodels.ecg.reading import choose_lead, read_record
+
+DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122",
+       "124", "201", "203", "205", "207", "208", "209", "215", "220", "223", "230")
+DS2 = ("100", "103", "105", "111", "113", "117", "121", "123", "200", "202", "210",
+       "212", "213", "214", "219", "221", "222", "228", "231", "232", "233", "234")
+#: Patient-level validation records carved out of DS1 (model selection, calibration).
+#: Chosen to hold S beats (118, 124, 220, 223) and V beats (106, 223) while
+#: leaving the F-rich 208, the S-rich 209 and the atrial-fibrillation records
+#: 201 and 203 (irregular N beats) for training.
+VALIDATION = ("101", "106", "118", "124", "220", "223")
+TRAIN = tuple(r for r in DS1 if r not in VALIDATION)
+
+AAMI_MAP = {**{s: "N" for s in "NLRej"}, **{s: "S" for s in "AaJS"},
+            **{s: "V" for s in "VE"}, "F": "F", **{s: "Q" for s in "/fQ"}}
+#: Every beat annotation symbol (wfdb's is_qrs), for QRS detection scoring.
+QRS_SYMBOLS = frozenset("NLRaVFJASEj/QB?!enfr")
+
+
+def mitdb_dir() -> Path:
+    """Folder of the MIT-BIH records (may not exist)."""
+    return data_dir() / "ecg" / "mitdb"
+
+
+@dataclass(frozen=True)
+class ConditionedLead:
+    """One conditioned lead: native-rate and model-rate signals (mV) and rates (Hz)."""
+
+    native: np.ndarray
+    fs: float
+    model_rate: np.ndarray
+
+
+def condition_lead(signal_mv: np.ndarray, fs: float) -> ConditionedLead:
+    """Baseline/mains removal at the native rate, then resampling to MODEL_FS."""
+    native = remove_baseline_and_mains(signal_mv, fs)
+    return ConditionedLead(native, float(fs), resample(native, fs, MODEL_FS))
+
+
+def reference_beats(record_id: str, lead: str | None = None):
+    """Read a record's chosen lead and its AAMI-labelled reference beats.
+
+    Returns ``(raw_lead_mv, fs, samples, labels)`` with samples int64 in the
+    record's rate (re-located on the QRS band, as for detected beats) and
+    labels int64 class indices into AAMI_CLASSES; beats without an AAMI class
+    (e.g. flutter waves) are dropped.
+    """
+    rec = read_record(mitdb_dir() / record_id)
+    column = choose_lead(rec.lead_names, lead)
+    x = rec.signal[:, column].astype(np.float64)
+    keep = [i for i, s in enumerate(rec.ann_symbol) if s in AAMI_MAP]
+    samples = rec.ann_sample[keep]
+    labels = np.array([AAMI_CLASSES.index(AAMI_MAP[rec.ann_symbol[i]]) for i in keep], dtype=np.int64)
+    return x, rec.fs, locate_r_peaks(x, rec.fs, samples), labels
+
+
+def beats_to_model_rate(samples: np.ndarray, fs: float) -> np.ndarray:
+    """Native-rate beat samples to MODEL_FS samples."""
+    return to_rate(samples, fs, MODEL_FS)

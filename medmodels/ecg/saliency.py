@@ -1,0 +1,106 @@
+"""Per-beat attribution: 1-D Grad-CAM over the last convolution's feature map.
+
+The shared classifier is never modified: the feature map comes from a separate
+functional view (inputs → ``conv_features``), and the rest of the network is
+applied by calling its layers eagerly on that map, so no layer gains nodes and
+no weights change.  Gradients come from :mod:`medmodels.gradients`.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from medmodels.ecg.beats import WINDOW_LENGTH
+from medmodels.ecg.model import FEATURE_LAYER
+
+#: Layers after the feature map, in order, on the waveform path.
+_WAVE_HEAD = ("pool2", "gru", "gru_dropout")
+
+
+def _feature_view(model):
+    """A functional view from the model's inputs to the Grad-CAM feature map (shares weights)."""
+    import keras
+
+    return keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output)
+
+
+def _logits_from_features(model, features, rr):
+    """Apply the layers after ``conv_features`` eagerly (inference mode) → logits."""
+    x = features
+    for name in _WAVE_HEAD:
+        x = model.get_layer(name)(x, training=False)
+    r = model.get_layer("rr_dense")(rr)
+    h = model.get_layer("merge")([x, r])
+    h = model.get_layer("head")(h)
+    h = model.get_layer("dropout")(h, training=False)
+    return model.get_layer("logits")(h)
+
+
+_GRADIENT_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _cam_gradient(model):
+    """Compiled gradient of the summed target logits wrt the feature map, one per model.
+
+    Cached weakly on the model object (the cache holds no reference that
+    keeps a model alive, and adds nothing to the model itself).
+    """
+    try:
+        return _GRADIENT_CACHE[model]
+    except (KeyError, TypeError):
+        pass
+    import keras
+
+    from medmodels.gradients import compiled_value_and_grad
+
+    def target_score(feature_map, rr, one_hot):
+        # Sum over beats of each beat's own class logit: beats are independent,
+        # so one backward pass yields every beat's gradient.
+        return keras.ops.sum(_logits_from_features(model, feature_map, rr) * one_hot)
+
+    fn = compiled_value_and_grad(target_score)
+    try:
+        _GRADIENT_CACHE[model] = fn
+    except TypeError:
+        pass
+    return fn
+
+
+def grad_cam(model, inputs: dict[str, np.ndarray], classes: np.ndarray | None = None,
+             positive_only: bool = True) -> np.ndarray:
+    """Grad-CAM maps for each beat, upsampled to the beat window.
+
+    ``model``: the Keras classifier; ``inputs``: ``waveform`` (n, WINDOW_LENGTH, 2)
+    and ``rr`` (n, n_rr); ``classes`` (n,) target class per beat (default: the
+    predicted class).  Returns float32 (n, WINDOW_LENGTH), each row scaled to a
+    maximum absolute value of 1 (all zeros where the map is zero: no NaN on
+    flat input).  ``positive_only=False`` keeps the signed map (before ReLU).
+    """
+    n = inputs["rr"].shape[0]
+    if n == 0:
+        return np.zeros((0, WINDOW_LENGTH), dtype=np.float32)
+    waveform = np.nan_to_num(np.asarray(inputs["waveform"], dtype=np.float32))
+    rr = np.nan_to_num(np.asarray(inputs["rr"], dtype=np.float32))
+    features = np.asarray(_feature_view(model)({"waveform": waveform, "rr": rr}, training=False))
+    if classes is None:
+        classes = np.asarray(_logits_from_features(model, features, rr)).argmax(axis=1)
+    one_hot = np.eye(model.output.shape[-1], dtype=np.float32)[np.asarray(classes, dtype=np.int64)]
+    _, grads = _cam_gradient(model)(features, rr, one_hot)
+    weights = grads.mean(axis=1, keepdims=True)          # (n, 1, channels): channel importance
+    cam = (weights * features).sum(axis=2)               # (n, steps)
+    if positive_only:
+        cam = np.maximum(cam, 0.0)
+    cam = _upsample(cam, WINDOW_LENGTH)
+    scale = np.abs(cam).max(axis=1, keepdims=True)
+    cam = np.divide(cam, scale, out=np.zeros_like(cam), where=scale > 1e-12)
+    return np.nan_to_num(cam).astype(np.float32)
+
+
+def _upsample(maps: np.ndarray, length: int) -> np.ndarray:
+    """Linear interpolation of (n, steps) maps to (n, length), aligned on window centres."""
+    steps = maps.shape[1]
+    src = (np.arange(steps) + 0.5) * (length / steps)
+    dst = np.arange(length) + 0.5
+    return np.stack([np.interp(dst, src, row) for row in maps]) if maps.shape[0] else np.zeros((0, length))

@@ -1,0 +1,26 @@
+"""``crops_to_json``: one entry per file; bad files get an InputError message, the batch goes on."""
+
+from __future__ import annotations
+
+import json
+
+from medmodels.ct.cli import crops_to_json, main
+
+
+def test_crops_to_json_one_entry_per_file(malignancy_model, real_crop_rows, tmp_path):
+    files = list(real_crop_rows["path"].iloc[:3])
+    path = crops_to_json(files, tmp_path / "out")
+    entries = json.loads(path.read_text())
+    assert path.name == "crops.json" and [e["file"] for e in entries] == files
+    assert all(set(e) == {"file", "malignancy_prob"} and 0.0 <= e["malignancy_prob"] <= 1.0 for e in entries)
+
+
+def test_bad_file_gets_error_message_and_exit_status(malignancy_model, real_crop_rows, tmp_path):
+    bad = tmp_path / "not_dicom.dcm"
+    bad.write_bytes(b"this is not a DICOM file")
+    good = real_crop_rows["path"].iloc[0]
+    status = main(["--crop", str(bad), good, "--json", str(tmp_path)])
+    entries = json.loads((tmp_path / "crops.json").read_text())
+    assert status == 1 and len(entries) == 2
+    assert entries[0]["malignancy_prob"] is None and entries[0]["error"]
+    assert 0.0 <= entries[1]["malignancy_prob"] <= 1.0

@@ -1,0 +1,37 @@
+"""The committed malignancy model: probability range and response to nodule size."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from medmodels.ct.crops import Crop
+
+BLOB_DIAMETERS_MM = (4, 8, 12, 20, 30)
+CROP_SPACING_MM = 0.7
+
+
+def soft_blob_crop(diameter_mm: float, seed: int, spacing_mm: float = CROP_SPACING_MM) -> Crop:
+    """A soft-edged round 40 HU blob in -850 HU lung (noise sd 20 HU), cropped to its box + 1 mm."""
+    rng = np.random.default_rng(seed)
+    side = int(np.ceil((diameter_mm + 2.0) / spacing_mm))
+    centre = (side - 1) / 2 + rng.uniform(-0.5, 0.5, 2)
+    yy, xx = np.mgrid[:side, :side]
+    radius_mm = np.hypot(yy - centre[0], xx - centre[1]) * spacing_mm
+    inside = 1.0 / (1.0 + np.exp((radius_mm - diameter_mm / 2) / 0.4))  # ~1 mm soft edge
+    hu = -850.0 + (40.0 + 850.0) * inside + 20.0 * rng.standard_normal((side, side))
+    return Crop(hu=hu.astype(np.float32), spacing_mm=(spacing_mm, spacing_mm))
+
+
+def test_probabilities_in_unit_range(malignancy_model, real_crop_inputs):
+    p = malignancy_model.probabilities(real_crop_inputs)
+    assert p.shape == (20,) and np.isfinite(p).all() and p.min() >= 0.0 and p.max() <= 1.0
+
+
+def test_malignancy_rises_with_synthetic_nodule_size(malignancy_model):
+    means = []
+    for diameter in BLOB_DIAMETERS_MM:
+        crops = [soft_blob_crop(diameter, seed) for seed in range(8)]
+        means.append(float(malignancy_model.predict_crops(crops).mean()))
+    steps = np.diff(means)
+    assert steps.min() > -0.02, f"mean P(malignant) by size {dict(zip(BLOB_DIAMETERS_MM, means))}"
+    assert means[-1] - means[0] > 0.3, f"mean P(malignant) by size {dict(zip(BLOB_DIAMETERS_MM, means))}"

@@ -1,0 +1,31 @@
+"""The ``ecg`` command writes one JSON per record with the documented schema."""
+
+import json
+
+from medmodels.ecg import AAMI_CLASSES
+from medmodels.ecg.cli import main
+
+
+def test_cli_json_schema(mitdb, classifier, tmp_path):
+    assert main(["ecg", str(mitdb / "119"), "--json", str(tmp_path)]) == 0
+    out = json.loads((tmp_path / "119.json").read_text())
+    assert out["fs"] == 360.0
+    assert out["lead"] == "MLII"
+    assert set(out) >= {"fs", "lead", "beats", "summary", "model"}
+    assert out["model"]["name"] == "ecg-beat-classifier"
+    assert len(out["model"]["sha256"]) == 64
+    beats = out["beats"]
+    assert 1900 < len(beats) < 2100  # 1,987 reference beats
+    for beat in beats[:50]:
+        assert isinstance(beat["sample"], int)
+        assert abs(beat["time_s"] - beat["sample"] / 360.0) < 1e-3
+        assert beat["label"] in AAMI_CLASSES
+        assert set(beat["prob"]) == set(AAMI_CLASSES)
+        assert abs(sum(beat["prob"].values()) - 1.0) < 1e-3
+        assert beat["label"] == max(beat["prob"], key=beat["prob"].get)
+    assert out["summary"]["n_beats"] == len(beats)
+
+
+def test_cli_other_lead(mitdb, classifier, tmp_path):
+    assert main(["ecg", str(mitdb / "100"), "--json", str(tmp_path), "--lead", "V5"]) == 0
+    assert json.loads((tmp_path / "100.json").read_text())["lead"] == "V5"
