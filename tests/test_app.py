@@ -64,7 +64,8 @@ def test_ct_window_presets_and_series_slider():
     assert at.slider[0].max == 133
     at.slider[0].set_value(90).run()
     at.selectbox[1].set_value("Custom").run()
-    assert not at.exception and len(at.number_input) == 2
+    assert not at.exception
+    assert {"Width (HU)", "Level (HU)"} <= {n.label for n in at.number_input}
 
 
 @pytest.mark.parametrize("junk", [b"", b"hello world" * 50, b"PK\x03\x04broken zip"])
@@ -156,3 +157,26 @@ def test_ecg_physionet_source_reports_a_clear_error_when_offline(monkeypatch):
     at.button[0].click().run()
     assert not at.exception
     assert "Could not fetch mitdb/100 from PhysioNet" in at.error[0].value
+
+
+def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series():
+    require_data("ct", "lidc")
+    at = _page("pages/ct.py")
+    lidc = next(label for label in at.selectbox[0].options if "LIDC-IDRI-0001" in label)
+    at.selectbox[0].set_value(lidc).run()
+    at.slider(key="ct_slice").set_value(91).run()  # the slice through 0001's nodule
+    assert not at.exception and not at.error
+    assert [s.value for s in at.subheader] == ["Series", "Candidates on this slice"]
+    table = next(df.value for df in at.dataframe if "nodule probability" in df.value)
+    top = table.iloc[0]
+    assert abs(top["row"] - 367) < 16 and abs(top["col"] - 316) < 16  # LUNA16 centre of the nodule
+    assert 0 <= top["malignancy likelihood"] <= 1
+    at.number_input[-2].set_value(367)
+    at.number_input[-1].set_value(316)
+    next(t for t in at.toggle if t.label == "Zoom here").set_value(True).run()
+    assert not at.exception
+    assert any("Grad-CAM" in c.value for c in at.caption)
+    at.button[0].click().run()  # analyse every slice
+    assert not at.exception
+    suspicious = next(s for s in at.selectbox if s.label == "Jump to a suspicious slice")
+    assert len(suspicious.options) == 5

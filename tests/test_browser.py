@@ -149,7 +149,7 @@ def test_twelve_lead_example_in_the_browser(server, page):
     page.keyboard.type("00841_hr")
     page.keyboard.press("Enter")
     page.get_by_text("12-lead", exact=True).first.click()
-    page.get_by_text("aVR").first.wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot text", has_text="aVR").first.wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     _assert_no_error(page)
     _shoot(page, "ecg-12-lead")
