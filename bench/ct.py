@@ -13,22 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_time  # noqa: E402
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def timed(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> int:
@@ -67,9 +59,9 @@ def main() -> int:
     one_slice()  # warm-up: first Keras call traces the graph
     rows = [
         ("model load (once)", load_s),
-        ("slice end to end (decode → Grad-CAM top 3)", timed(one_slice, args.repeats)),
-        (f"series end to end ({len(files)} slices)", timed(whole_series, args.series_repeats)),
-        (f"peer: SimpleITK decode only ({len(files)} slices)", timed(sitk_decode, args.series_repeats)),
+        ("slice end to end (decode → Grad-CAM top 3)", median_time(one_slice, args.repeats)),
+        (f"series end to end ({len(files)} slices)", median_time(whole_series, args.series_repeats)),
+        (f"peer: SimpleITK decode only ({len(files)} slices)", median_time(sitk_decode, args.series_repeats)),
     ]
     width = max(len(name) for name, _ in rows)
     print(f"{'step':<{width}}  median (s)")

@@ -3,16 +3,6 @@
 import numpy as np
 import pytest
 
-from medmodels.config import data_dir
-
-
-@pytest.fixture(scope="session")
-def mitdb():
-    """Path to the MIT-BIH folder, or skip when the public data is not present."""
-    path = data_dir() / "ecg" / "mitdb"
-    if not (path / "100.hea").exists():
-        pytest.skip(f"MIT-BIH Arrhythmia Database not found at {path} (set MEDMODELS_DATA)")
-    return path
 
 
 @pytest.fixture(scope="session")
