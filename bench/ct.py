@@ -53,7 +53,7 @@ def main() -> int:
 
     def sitk_decode():
         reader = sitk.ImageSeriesReader()
-        reader.SetFileNames([str(f) for f in files])
+        reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(files[0].parent)))
         reader.Execute()
 
     one_slice()  # warm-up: first Keras call traces the graph

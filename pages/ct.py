@@ -111,7 +111,10 @@ if image is not None:
                                   opacity=opacity, title=title,
                                   candidates=(listed["row"], listed["col"], [f"#{r}" for r in listed["rank"]]))
         st.plotly_chart(fig, width="stretch", key="ct_slice_figure")
-        if scored is not None:
+        if scored is not None and not scored.lung.any():
+            st.warning("No lung fields were found on this slice (the lung mask needs the whole chest in the field of "
+                       "view), so no nodule candidates were searched.")
+        elif scored is not None:
             st.caption("Green: lung fields found automatically. Colour: nodule probability of each candidate "
                        "(a Gaussian of its estimated size). Cyan circles: listed candidates.")
 
