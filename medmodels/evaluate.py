@@ -1,35 +1,28 @@
 """Evaluation entry point: ``python -m medmodels.evaluate {ecg,ct} [options]``.
 
-Each model family registers a sub-command (``ecg`` now; ``ct`` can be added
-the same way).
+Each model family keeps its evaluation code in its own module; this file only lists them.
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 
+from medmodels.subcommands import dispatch
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m medmodels.evaluate", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="model", required=True)
+
+def commands():
+    from medmodels import ct_evaluate
     from medmodels.ecg import evaluate as ecg_evaluate
 
-    ecg = sub.add_parser("ecg", help="DS2 beat classification, QRS detection on 48 records, sample records")
-    ecg_evaluate.add_arguments(ecg)
-    ecg.set_defaults(run=ecg_evaluate.main)
-
-    from medmodels import ct_evaluate
-
-    ct = sub.add_parser("ct", help="CT detector on held-out series, malignancy on the test split")
-    ct_evaluate.add_arguments(ct)
-    ct.set_defaults(run=ct_evaluate.run)
-    return parser
+    return [
+        ("ecg", "DS2 beat classification, QRS detection on 48 records, sample records",
+         ecg_evaluate.add_arguments, ecg_evaluate.main),
+        ("ct", "CT detector on held-out series, malignancy on the test split", ct_evaluate.add_arguments, ct_evaluate.run),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    return dispatch("python -m medmodels.evaluate", __doc__.splitlines()[0], commands(), argv)
 
 
 if __name__ == "__main__":
