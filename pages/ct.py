@@ -142,8 +142,11 @@ if image is not None:
     if scored is not None:
         st.subheader("Candidates on this slice")
         malignancy_model = cache.ct_malignancy()
-        malignancy = (malignancy_of_candidates(malignancy_model, image.hu[index], (row_mm, col_mm), scored)
-                      if malignancy_model is not None else None)
+        # Memoised per slice like the detector scores: the 8-view malignancy CNN must not rerun on every widget change.
+        malignancies = cache.memoised("ct-malignancy", image_key, dict)
+        if malignancy_model is not None and index not in malignancies:
+            malignancies[index] = malignancy_of_candidates(malignancy_model, image.hu[index], (row_mm, col_mm), scored)
+        malignancy = malignancies.get(index)
         table = candidate_table(scored, index + 1, malignancy)
         if len(table):
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
