@@ -81,13 +81,23 @@ def selection_score(metrics: dict) -> float:
     return float(np.mean([metrics[c]["F1"] or 0.0 for c in ("S", "V")]))
 
 
-def train(out_dir: Path = MODEL_DIR, epochs: int = EPOCHS, seed: int = SEED, verbose: bool = True) -> dict:
-    """Train, calibrate and save; returns the card dict written to ``out_dir/card.json``."""
+def train(out_dir: Path = MODEL_DIR, epochs: int = EPOCHS, seed: int = SEED, verbose: bool = True, *,
+          extra_train: tuple[dict[str, np.ndarray], np.ndarray] | None = None) -> dict:
+    """Train, calibrate and save; returns the card dict written to ``out_dir/card.json``.
+
+    ``extra_train``: optional ``(inputs, labels)`` in :func:`record_dataset`'s format appended to
+    the DS1 training beats (e.g. synthetic beats for the augmentation experiment); class weights
+    are computed on the combined labels.  Validation and calibration stay real-only.
+    """
     import keras
 
     started = time.time()
     keras.utils.set_random_seed(seed)
     train_x, train_y = record_dataset(TRAIN)
+    if extra_train is not None:
+        extra_x, extra_y = extra_train
+        train_x = {k: np.concatenate([train_x[k], np.asarray(extra_x[k], dtype=train_x[k].dtype)]) for k in train_x}
+        train_y = np.concatenate([train_y, np.asarray(extra_y, dtype=train_y.dtype)])
     val_x, val_y = record_dataset(VALIDATION)
     weights = class_weights(train_y)
     model = build_beat_classifier(seed)
