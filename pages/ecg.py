@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 from medmodels import InputError, cache
-from medmodels.ecg.beats import WINDOW_BEFORE
 from medmodels.ecg.model import read_card
 from medmodels.ecg.pipeline import analyse_ecg
 from medmodels.ecg.saliency import grad_cam
@@ -156,7 +155,7 @@ if record is not None:
             saliency = grad_cam(model.keras_model, inputs, np.array([AAMI.index(analysis.labels[index])]))[0]
             probs = ", ".join(f"{c} {p:.2f}" for c, p in zip(AAMI, analysis.probabilities[index]))
             st.plotly_chart(beat_saliency_figure(
-                analysis.windows_mv[index], saliency, analysis.model_fs, before_s=WINDOW_BEFORE / analysis.model_fs,
+                analysis.windows_mv[index], saliency, analysis.model_fs, before_s=analysis.window_before_s,
                 title=f"Beat {index + 1} at {analysis.beat_samples[index] / record.fs:.2f} s: "
                       f"{analysis.labels[index]} ({probs})", opacity=opacity), width="content")
             st.caption("Shading: Grad-CAM saliency, the samples that most drove this class. "

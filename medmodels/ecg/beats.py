@@ -10,18 +10,17 @@ prematurity against the patient's own rhythm is the strongest S cue.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import signal as sps
 
 #: Model sampling rate (Hz); windows and RR features are computed at this rate.
 MODEL_FS = 180.0
-#: Samples before / after the R peak in a window at MODEL_FS (0.256 s / 0.456 s).
-WINDOW_BEFORE = 46
-WINDOW_AFTER = 82
-WINDOW_LENGTH = WINDOW_BEFORE + WINDOW_AFTER
 #: Number of beats either side for the local mean RR (≈ 20 s at 60 bpm).
 LOCAL_RR_HALF_WIDTH = 10
-RR_FEATURE_NAMES = (
+#: Every RR feature :func:`rr_features` can compute; a :class:`BeatSpec` picks some.
+ALL_RR_FEATURES = (
     "pre_rr / local_mean_rr",
     "post_rr / local_mean_rr",
     "pre_rr / record_median_rr",
@@ -31,6 +30,50 @@ RR_FEATURE_NAMES = (
     "local_mean_abs_delta_rr / local_mean_rr",
     "pre_rr / mean_of_previous_3_rr",
 )
+
+
+@dataclass(frozen=True)
+class BeatSpec:
+    """The classifier's input specification; stored in the model card beside the weights.
+
+    ``before`` / ``after``: window samples at MODEL_FS before / after the R peak
+    (the pre-R part must reach the P wave, the supraventricular cue);
+    ``rr_features``: names from :data:`ALL_RR_FEATURES`, in input order.
+    """
+
+    before: int = 46
+    after: int = 82
+    rr_features: tuple[str, ...] = ALL_RR_FEATURES
+
+    @property
+    def length(self) -> int:
+        return self.before + self.after
+
+    def to_card(self) -> dict:
+        return {"rate_hz": MODEL_FS, "before_samples": self.before, "after_samples": self.after,
+                "before_s": round(self.before / MODEL_FS, 4), "after_s": round(self.after / MODEL_FS, 4),
+                "rr_features": list(self.rr_features)}
+
+    @classmethod
+    def from_card(cls, entry: dict | None) -> "BeatSpec":
+        """Spec from a card's ``input`` entry (older cards: the original 46/82 window, all features)."""
+        entry = entry or {}
+        return cls(int(entry.get("before_samples", 46)), int(entry.get("after_samples", 82)),
+                   tuple(entry.get("rr_features", ALL_RR_FEATURES)))
+
+
+#: The input specification the committed classifier was trained with: a 0.4 s pre-R
+#: window (reaches the P wave of premature beats) and RR features relative to the local
+#: rhythm only.  Chosen by pooled out-of-fold S/V F1 in DS1 cross-validation among six
+#: specs (0.26/0.4/0.5 s pre-R; with/without the irregularity and record-median
+#: features): 64.0 against 62.0-63.4, a difference within the epoch-to-epoch noise.
+DEFAULT_SPEC = BeatSpec(72, 82, tuple(f for f in ALL_RR_FEATURES
+                                      if "record_median" not in f and not f.startswith("local_mean_abs_delta")))
+# Aliases of the default spec for code that only needs the shape.
+WINDOW_BEFORE = DEFAULT_SPEC.before
+WINDOW_AFTER = DEFAULT_SPEC.after
+WINDOW_LENGTH = DEFAULT_SPEC.length
+RR_FEATURE_NAMES = DEFAULT_SPEC.rr_features
 N_RR_FEATURES = len(RR_FEATURE_NAMES)
 
 
@@ -54,36 +97,37 @@ def locate_r_peaks(signal_mv: np.ndarray, fs: float, approx_samples: np.ndarray,
     return windows[np.arange(approx.size), np.argmax(band[windows], axis=1)].astype(np.int64)
 
 
-def extract_windows(signal_model_rate: np.ndarray, beat_samples: np.ndarray) -> np.ndarray:
+def extract_windows(signal_model_rate: np.ndarray, beat_samples: np.ndarray,
+                    spec: BeatSpec = DEFAULT_SPEC) -> np.ndarray:
     """Cut fixed windows around beats (edge-padded at record ends).
 
     ``signal_model_rate``: conditioned signal at MODEL_FS, mV, shape (n,).
     ``beat_samples``: int R-peak indices at MODEL_FS, shape (n_beats,).
-    Returns float32 (n_beats, WINDOW_LENGTH) in mV.
+    Returns float32 (n_beats, spec.length) in mV.
     """
     x = np.asarray(signal_model_rate, dtype=np.float32)
-    idx = np.asarray(beat_samples, dtype=np.int64)[:, None] + np.arange(-WINDOW_BEFORE, WINDOW_AFTER)[None, :]
+    idx = np.asarray(beat_samples, dtype=np.int64)[:, None] + np.arange(-spec.before, spec.after)[None, :]
     return x[np.clip(idx, 0, x.size - 1)]
 
 
 def morphology_channels(windows: np.ndarray) -> np.ndarray:
     """Two-channel morphology input: (beat, (beat − record median beat) / template amplitude).
 
-    ``windows``: (n_beats, WINDOW_LENGTH) mV.  Returns float32
-    (n_beats, WINDOW_LENGTH, 2).  The template amplitude is floored at 0.1 mV
+    ``windows``: (n_beats, length) mV.  Returns float32
+    (n_beats, length, 2).  The template amplitude is floored at 0.1 mV
     so a flat record cannot cause a division blow-up.
     """
     w = np.asarray(windows, dtype=np.float32)
     if w.shape[0] == 0:
-        return np.zeros((0, WINDOW_LENGTH, 2), dtype=np.float32)
+        return np.zeros((0, w.shape[1] if w.ndim == 2 else WINDOW_LENGTH, 2), dtype=np.float32)
     template = np.median(w, axis=0)
     amplitude = max(float(np.ptp(template)), 0.1)
     relative = (w - template[None, :]) / amplitude
     return np.clip(np.stack([w, relative], axis=-1), -10.0, 10.0).astype(np.float32)
 
 
-def rr_features(beat_samples: np.ndarray, fs: float) -> np.ndarray:
-    """RR-interval context of each beat; float32 (n_beats, N_RR_FEATURES).
+def rr_features(beat_samples: np.ndarray, fs: float, names: tuple[str, ...] = RR_FEATURE_NAMES) -> np.ndarray:
+    """RR-interval context of each beat; float32 (n_beats, len(names)), columns in ``names`` order.
 
     Pre/post RR are in seconds internally; the first beat borrows its post RR
     as pre RR and the last its pre RR as post RR.  The local mean is a centred
@@ -92,7 +136,7 @@ def rr_features(beat_samples: np.ndarray, fs: float) -> np.ndarray:
     s = np.asarray(beat_samples, dtype=np.float64)
     n = s.size
     if n < 2:
-        return np.ones((n, N_RR_FEATURES), dtype=np.float32)
+        return np.ones((n, len(names)), dtype=np.float32)
     rr = np.diff(s) / fs
     pre = np.concatenate([[rr[0]], rr])
     post = np.concatenate([rr, [rr[-1]]])
@@ -108,7 +152,7 @@ def rr_features(beat_samples: np.ndarray, fs: float) -> np.ndarray:
     # Short-term reference: mean of the three RR intervals before this one.
     previous = np.pad(pre, (3, 0), mode="edge")
     previous_mean = (previous[0:-3] + previous[1:-2] + previous[2:-1]) / 3.0
-    feats = np.stack([
+    columns = dict(zip(ALL_RR_FEATURES, (
         pre / np.maximum(local, eps),
         post / np.maximum(local, eps),
         pre / max(record_median, eps),
@@ -117,5 +161,6 @@ def rr_features(beat_samples: np.ndarray, fs: float) -> np.ndarray:
         local,
         irregularity / np.maximum(local, eps),
         pre / np.maximum(previous_mean, eps),
-    ], axis=1)
+    )))
+    feats = np.stack([columns[name] for name in names], axis=1)
     return np.clip(feats, 0.0, 5.0).astype(np.float32)

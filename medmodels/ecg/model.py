@@ -19,8 +19,7 @@ import numpy as np
 from medmodels.config import MODELS_DIR
 from medmodels.model_cards import sha256_of
 from medmodels.ecg import AAMI_CLASSES
-from medmodels.ecg.beats import (N_RR_FEATURES, WINDOW_LENGTH, extract_windows,
-                                 morphology_channels, rr_features, MODEL_FS)
+from medmodels.ecg.beats import DEFAULT_SPEC, MODEL_FS, BeatSpec, extract_windows, morphology_channels, rr_features
 
 MODEL_NAME = "ecg-beat-classifier"
 MODEL_DIR = MODELS_DIR / MODEL_NAME
@@ -29,10 +28,10 @@ WEIGHTS_FILE = "ecg_beat_classifier.weights.h5"
 FEATURE_LAYER = "conv_features"
 
 
-def build_beat_classifier(seed: int = 0):
-    """Construct the (untrained) classifier; returns a ``keras.Model``.
+def build_member(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC, name: str = "ecg_beat_classifier"):
+    """Construct one (untrained) classifier network; returns a ``keras.Model``.
 
-    Inputs: ``waveform`` (batch, WINDOW_LENGTH, 2) and ``rr`` (batch, N_RR_FEATURES).
+    Inputs: ``waveform`` (batch, spec.length, 2) and ``rr`` (batch, len(spec.rr_features)).
     Output: logits (batch, 5) for N, S, V, F, Q.  About 20 k parameters, so a
     half-hour record's ~2,000 beats classify in one batched call.
     """
@@ -40,8 +39,8 @@ def build_beat_classifier(seed: int = 0):
     from keras import layers
 
     init = lambda k: keras.initializers.GlorotUniform(seed=seed + k)  # noqa: E731
-    waveform = keras.Input((WINDOW_LENGTH, 2), name="waveform")
-    rr = keras.Input((N_RR_FEATURES,), name="rr")
+    waveform = keras.Input((spec.length, 2), name="waveform")
+    rr = keras.Input((len(spec.rr_features),), name="rr")
     x = layers.Conv1D(16, 7, padding="same", activation="relu", kernel_initializer=init(1), name="conv1")(waveform)
     x = layers.MaxPooling1D(2, name="pool1")(x)
     x = layers.Conv1D(32, 5, padding="same", activation="relu", kernel_initializer=init(2), name=FEATURE_LAYER)(x)
@@ -57,14 +56,40 @@ def build_beat_classifier(seed: int = 0):
     h = layers.Dense(32, activation="relu", kernel_initializer=init(6), name="head")(h)
     h = layers.Dropout(0.2, seed=seed + 7, name="dropout")(h)
     logits = layers.Dense(len(AAMI_CLASSES), kernel_initializer=init(8), name="logits")(h)
+    return keras.Model({"waveform": waveform, "rr": rr}, logits, name=name)
+
+
+def build_beat_classifier(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC, members: int = 1):
+    """The classifier: one network, or the mean logits of ``members`` networks (seeds ``seed + 1000 i``).
+
+    Averaging independently trained networks damps the large seed-to-seed swings
+    of inter-patient S/V performance.  Member networks are nested models named
+    ``member_<i>`` (see :func:`ensemble_members`); one weights file holds them all.
+    """
+    import keras
+    from keras import layers
+
+    if members <= 1:
+        return build_member(seed, spec)
+    nets = [build_member(seed + 1000 * i, spec, name=f"member_{i}") for i in range(members)]
+    waveform = keras.Input((spec.length, 2), name="waveform")
+    rr = keras.Input((len(spec.rr_features),), name="rr")
+    logits = layers.Average(name="ensemble_mean")([net({"waveform": waveform, "rr": rr}) for net in nets])
     return keras.Model({"waveform": waveform, "rr": rr}, logits, name="ecg_beat_classifier")
 
 
-def beat_inputs(signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray) -> dict[str, np.ndarray]:
+def ensemble_members(model) -> list:
+    """The member networks of a classifier built by :func:`build_beat_classifier` (itself if single)."""
+    nested = [layer for layer in model.layers if layer.name.startswith("member_")]
+    return nested or [model]
+
+
+def beat_inputs(signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray,
+                spec: BeatSpec = DEFAULT_SPEC) -> dict[str, np.ndarray]:
     """Model inputs for beats of one conditioned lead at MODEL_FS (mV, int samples)."""
-    windows = extract_windows(signal_model_rate, beat_samples_model_rate)
+    windows = extract_windows(signal_model_rate, beat_samples_model_rate, spec)
     return {"waveform": morphology_channels(windows),
-            "rr": rr_features(beat_samples_model_rate, MODEL_FS)}
+            "rr": rr_features(beat_samples_model_rate, MODEL_FS, spec.rr_features)}
 
 
 def softmax_np(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -84,6 +109,16 @@ class BeatClassifier:
     sha256: str
     name: str = MODEL_NAME
     version: str = "unknown"
+    spec: BeatSpec = DEFAULT_SPEC
+
+    @property
+    def members(self) -> list:
+        """The member networks (one unless the classifier is an ensemble); read-only."""
+        return ensemble_members(self.keras_model)
+
+    def inputs(self, signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray) -> dict[str, np.ndarray]:
+        """This model's inputs for beats of a conditioned lead at MODEL_FS (see :func:`beat_inputs`)."""
+        return beat_inputs(signal_model_rate, beat_samples_model_rate, self.spec)
 
     def logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
         """Logits (n_beats, 5), in batches via ``predict_on_batch``.
@@ -119,11 +154,12 @@ def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
     if not weights.exists():
         raise FileNotFoundError(f"No weights at {weights}; run `python -m medmodels.train ecg`.")
     card = read_card(model_dir)
-    model = build_beat_classifier()
+    spec = BeatSpec.from_card(card.get("input"))
+    model = build_beat_classifier(spec=spec, members=int(card.get("ensemble", {}).get("members", 1)))
     model.load_weights(str(weights))
     temperature = float(card.get("calibration", {}).get("temperature", 1.0))
     return BeatClassifier(model, temperature, sha256_of(weights), card.get("name", MODEL_NAME),
-                          str(card.get("version", "unknown")))
+                          str(card.get("version", "unknown")), spec)
 
 
 @lru_cache(maxsize=1)

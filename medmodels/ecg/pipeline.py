@@ -19,11 +19,11 @@ class EcgAnalysis:
 
     ``beat_samples`` (n,) int64 in the input's own rate; ``labels`` n strings
     from N,S,V,F,Q; ``probabilities`` (n, 5) float, columns N,S,V,F,Q,
-    calibrated; ``summary`` the rhythm summary; ``windows_mv`` (n, 128) the
-    conditioned beat windows at the model rate (MODEL_FS, mV);
-    ``saliency`` (k, 128) Grad-CAM maps (0–1) for beats ``saliency_beats``
+    calibrated; ``summary`` the rhythm summary; ``windows_mv`` (n, L) the
+    conditioned beat windows at the model rate (MODEL_FS, mV), the R peak
+    ``window_before_s`` into each; ``saliency`` (k, L) Grad-CAM maps (0–1) for beats ``saliency_beats``
     (indices into the beats), empty unless requested; ``inputs`` the model
-    inputs of every beat (``waveform`` (n, 128, 2), ``rr`` (n, 6)), so the
+    inputs of every beat (``waveform`` (n, L, 2), ``rr`` (n, n_rr)), so the
     saliency of any beat can be computed later without re-running the pipeline.
     """
 
@@ -36,6 +36,7 @@ class EcgAnalysis:
     model_name: str
     model_sha256: str
     model_fs: float = MODEL_FS
+    window_before_s: float = 0.0
     inputs: dict = field(default_factory=dict, repr=False)
     saliency_beats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     saliency: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
@@ -52,7 +53,7 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
     ``saliency_for_non_normal`` the Grad-CAM maps of every beat not labelled N
     are computed too.
     """
-    from medmodels.ecg.model import beat_inputs, cached_classifier
+    from medmodels.ecg.model import cached_classifier
 
     model = model or cached_classifier()
     x = check_signal(signal_mv, fs)
@@ -63,7 +64,7 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
         beats = locate_r_peaks(x, fs, np.asarray(beat_samples, dtype=np.int64))
     model_signal = resample(conditioned, fs, MODEL_FS)
     model_beats = np.clip(to_rate(beats, fs, MODEL_FS), 0, model_signal.size - 1)
-    inputs = beat_inputs(model_signal, model_beats)
+    inputs = model.inputs(model_signal, model_beats)
     probabilities = model.predict_proba(inputs)
     labels = [AAMI_CLASSES[i] for i in probabilities.argmax(axis=1)]
     summary = summarise_rhythm(beats, labels, fs, duration_s=x.size / fs)
@@ -78,4 +79,4 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
             saliency = grad_cam(model.keras_model, subset, probabilities[saliency_beats].argmax(axis=1))
     return EcgAnalysis(float(fs), beats.astype(np.int64), labels, probabilities, summary,
                        inputs["waveform"][:, :, 0], model.name, model.sha256,
-                       inputs=inputs, saliency_beats=saliency_beats, saliency=saliency)
+                       window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency)
