@@ -1,4 +1,4 @@
-"""Command line: ``python -m medmodels {info,ecg,ct} ...`` (see ``--help``)."""
+"""Command line: ``python -m medmodels {info,ecg,ct,gan} ...`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -62,9 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(handler=_info)
     from .ct_cli import add_ct_parser
     from .ecg.cli import add_ecg_parser
+    from .gan.cli import add_gan_parser
 
     add_ecg_parser(commands).set_defaults(handler=_run_ecg)
     add_ct_parser(commands)
+    add_gan_parser(commands)
     return parser
 
 

@@ -113,3 +113,19 @@ def memoised(slot: str, key: Any, compute: Callable[[], Any]) -> Any:
 def memoised_upload(slot: str, files: Sequence[Any], loader: Callable[[Sequence[Any]], Any]) -> Any:
     """``loader(files)`` once per distinct upload (see :func:`memoised`)."""
     return memoised(slot, upload_key(files), lambda: loader(files))
+
+
+@st.cache_resource(show_spinner="Loading the generator…")
+def gan_generator(modality: str):
+    """The committed GAN generator of ``"ct"`` or ``"ecg"``, loaded once per server (read-only, shared)."""
+    from .gan.generate import load_generator
+
+    return load_generator(modality)
+
+
+@st.cache_data(show_spinner="Reading real samples from the data folder…", max_entries=16)
+def gan_real_samples(modality: str, cls: str, n: int):
+    """A few held-out real samples of a class (see medmodels.gan.real), or None without the data folder."""
+    from .gan.real import real_ct, real_ecg
+
+    return real_ct(cls, n) if modality == "ct" else real_ecg(cls, n)

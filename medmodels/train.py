@@ -1,4 +1,4 @@
-"""Training entry point: ``python -m medmodels.train {ecg,ct-detector,ct-malignancy} [options]``.
+"""Training entry point: ``python -m medmodels.train {ecg,ct-detector,ct-malignancy,gan-ct,gan-ecg} [options]``.
 
 Each model family keeps its training code in its own module; this file only lists them.
 """
@@ -14,6 +14,7 @@ def commands():
     from medmodels import ct_detector_train
     from medmodels.ct import malignancy_train
     from medmodels.ecg import train as ecg_train
+    from medmodels.gan import train as gan_train
 
     return [
         ("ecg", "train the ECG beat classifier on MIT-BIH DS1", ecg_train.add_arguments, ecg_train.main),
@@ -21,6 +22,8 @@ def commands():
          ct_detector_train.add_arguments, ct_detector_train.run),
         ("ct-malignancy", "train the CT nodule malignancy CNN on LIDC crops",
          malignancy_train.add_arguments, malignancy_train.run),
+        ("gan-ct", "train the conditional GAN for synthetic CT nodule patches", gan_train.ct_arguments, gan_train.run),
+        ("gan-ecg", "train the conditional GAN for synthetic ECG beats", gan_train.ecg_arguments, gan_train.run),
     ]
 
 

@@ -125,7 +125,8 @@ class GeneratorModel:
         return names.index(str(cls).lower())
 
     def latents(self, n: int, seed: int) -> np.ndarray:
-        check_count(n)
+        """Standard-normal latents (n, latent) from ``default_rng(seed)``."""
+        check_count(n, maximum=None)
         return np.random.default_rng(int(seed)).standard_normal((n, self.latent)).astype(np.float32)
 
     def labels_for(self, n: int, cls: str | None) -> np.ndarray:
@@ -171,9 +172,11 @@ class GeneratorModel:
         return self.decode(z.astype(np.float32), np.full(steps, index, np.int32), seed_a)
 
 
-def check_count(n) -> int:
-    if not isinstance(n, (int, np.integer)) or n < 1 or n > MAX_SAMPLES:
-        raise InputError(f"Number of samples must be an integer from 1 to {MAX_SAMPLES}, not {n!r}.")
+def check_count(n, maximum: int | None = MAX_SAMPLES) -> int:
+    """``n`` as an int, or InputError naming it (users may ask for 1..MAX_SAMPLES; internal callers for more)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 or (maximum is not None and n > maximum):
+        limit = f"from 1 to {maximum}" if maximum is not None else "of at least 1"
+        raise InputError(f"Number of samples must be an integer {limit}, not {n!r}.")
     return int(n)
 
 
