@@ -17,12 +17,16 @@ def _synthetic_page() -> AppTest:
 
 
 def _annotation_texts(at: AppTest) -> list[str]:
+    """Every label drawn on the page's figures: layout annotations and text traces."""
     import json
 
     texts = []
     for chart in at.get("plotly_chart"):
         figure = json.loads(chart.proto.spec)
         texts += [a.get("text", "") for a in figure.get("layout", {}).get("annotations", [])]
+        for trace in figure.get("data", []):
+            if isinstance(trace.get("text"), list):
+                texts += [str(t) for t in trace["text"]]
     return texts
 
 
