@@ -77,12 +77,24 @@ def dihedral_logits(keras_model, inputs: np.ndarray) -> np.ndarray:
     return logits.reshape(len(views), len(inputs)).mean(axis=0)
 
 
+def ensemble_logits(keras_models, inputs: np.ndarray) -> np.ndarray:
+    """(n,) mean of :func:`dihedral_logits` over several models (seeds of one recipe)."""
+    return np.mean([dihedral_logits(m, inputs) for m in keras_models], axis=0)
+
+
+def member_weight_files(model_dir: Path = MODEL_DIR) -> list[Path]:
+    """The ensemble's weights: WEIGHTS_FILE, then ``malignancy.member1.weights.h5``, … where present."""
+    return [Path(model_dir) / WEIGHTS_FILE, *sorted(Path(model_dir).glob("malignancy.member*.weights.h5"))]
+
+
 @dataclass(frozen=True)
 class LoadedMalignancyModel:
     """The committed model, read-only: the Keras model is frozen and never retrained here.
 
     ``temperature``, ``bias`` and ``threshold`` come from the card (fitted on
-    validation). Scores are the 8-view dihedral average (:func:`dihedral_logits`).
+    validation). Scores are the 8-view dihedral average (:func:`dihedral_logits`),
+    averaged over the ensemble: ``keras_model`` (the first member, used for
+    Grad-CAM) and ``members`` (the others, trained with other seeds).
     """
 
     keras_model: object
@@ -90,10 +102,11 @@ class LoadedMalignancyModel:
     bias: float
     threshold: float
     card: dict
+    members: tuple = ()
 
     def logits(self, inputs: np.ndarray) -> np.ndarray:
-        """(n, 80, 80, 1) inputs -> (n,) uncalibrated logits (dihedral average)."""
-        return dihedral_logits(self.keras_model, inputs)
+        """(n, 80, 80, 1) inputs -> (n,) uncalibrated logits (dihedral and ensemble average)."""
+        return ensemble_logits((self.keras_model, *self.members), inputs)
 
     def probabilities(self, inputs: np.ndarray) -> np.ndarray:
         """(n, 80, 80, 1) inputs -> (n,) calibrated P(malignant)."""
@@ -124,11 +137,15 @@ def load_model(model_dir: Path = MODEL_DIR) -> LoadedMalignancyModel:
         if not weights.is_file():
             raise FileNotFoundError(f"{weights} missing: run python -m medmodels.ct.malignancy_train")
         card = read_card(model_dir)
-        model = build_model(**card.get("architecture", {}).get("build_args", {}))
-        model.load_weights(weights)
-        model.trainable = False
+        models = []
+        for path in member_weight_files(model_dir):
+            model = build_model(**card.get("architecture", {}).get("build_args", {}))
+            model.load_weights(path)
+            model.trainable = False
+            models.append(model)
         calibration = card.get("calibration", {})
-        _CACHE[key] = LoadedMalignancyModel(model, float(calibration.get("temperature", 1.0)),
+        _CACHE[key] = LoadedMalignancyModel(models[0], float(calibration.get("temperature", 1.0)),
                                             float(calibration.get("bias", 0.0)),
-                                            float(card.get("threshold", {}).get("value", 0.5)), card)
+                                            float(card.get("threshold", {}).get("value", 0.5)), card,
+                                            tuple(models[1:]))
     return _CACHE[key]

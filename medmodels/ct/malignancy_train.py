@@ -20,7 +20,8 @@ from medmodels.ct.canvas import (CANVAS_MM, CANVAS_PIXELS, HU_WINDOW, LUNG_HU, L
                                  PAD_MODES)
 from medmodels.ct.crops import crops_dir, load_crop_table, patient_split
 from medmodels.ct.dataset import CropSet, augment, build_crop_set
-from medmodels.ct.malignancy import CARD_FILE, DEFAULT_PAD, MODEL_DIR, WEIGHTS_FILE, build_model, dihedral_logits
+from medmodels.ct.malignancy import (CARD_FILE, DEFAULT_PAD, MODEL_DIR, WEIGHTS_FILE, build_model, dihedral_logits,
+                                    ensemble_logits)
 from medmodels.ct.metrics import (expected_calibration_error, fit_temperature_and_bias, roc_auc,
                                   sensitivity_specificity, sigmoid, youden_threshold)
 
@@ -32,7 +33,9 @@ LEARNING_RATE = 1e-3
 WIDTH = 16
 WEIGHT_DECAY = 1e-4
 COMMAND = "python -m medmodels.train ct-malignancy"
-VERSION = "1.0.0"
+VERSION = "1.1.0"
+#: Ensemble of seeds: validation AUC 0.899 for three members vs 0.898 for the first alone (chosen on validation).
+MEMBERS = 3
 
 
 PAD_DETAILS = {
@@ -112,8 +115,8 @@ def split_summary(crop_set: CropSet) -> dict:
             "crops_benign": int((crop_set.labels == 0).sum())}
 
 
-def make_card(split, sets: dict[str, CropSet], history, temperature, bias, threshold, validation_metrics,
-              args: argparse.Namespace, n_downscaled: int, weights_path: Path, seconds: float,
+def make_card(split, sets: dict[str, CropSet], histories, temperature, bias, threshold, validation_metrics,
+              args: argparse.Namespace, n_downscaled: int, weights_paths: list[Path], seconds: float,
               argv: list[str]) -> dict:
     from medmodels.model_cards import sha256_of
 
@@ -122,7 +125,7 @@ def make_card(split, sets: dict[str, CropSet], history, temperature, bias, thres
               "consensus (mal_bool). TCIA LIDC-IDRI, CC BY 3.0.")
     method = (f"patient-level, seeded ({split.seed}), stratified by 'patient has a malignant crop'; "
               f"test {split.test_fraction:.0%} and validation {split.validation_fraction:.0%} of patients")
-    best = max(history, key=lambda h: h["val_auc"])
+    best = [max(h, key=lambda e: e["val_auc"])["epoch"] for h in histories]
     return {
         "name": "CT nodule malignancy CNN (2-D crop)",
         "version": VERSION,
@@ -155,10 +158,14 @@ def make_card(split, sets: dict[str, CropSet], history, temperature, bias, thres
         "architecture": {"summary": "3 x (2 conv3x3-BN-ReLU + maxpool), conv3x3 'last_conv', GAP, dropout, "
                                     "dense -> 1 logit", "build_args": {"width": args.width},
                          "gradcam_layer": "last_conv"},
-        "training": {"epochs_run": len(history), "best_epoch": best["epoch"], "batch_size": BATCH_SIZE,
+        "ensemble": {"members": len(histories), "seeds": member_seeds(args),
+                     "combination": "mean of the members' 8-view dihedral logits, then one calibration",
+                     "weights_files": [p.name for p in weights_paths],
+                     "gradcam": "explains the first member"},
+        "training": {"epochs_run": [len(h) for h in histories], "best_epoch": best, "batch_size": BATCH_SIZE,
                      "optimizer": f"AdamW, lr {args.learning_rate:g} cosine decay over {args.epochs} epochs, "
                                   f"weight decay {WEIGHT_DECAY:g}; early stop after {args.patience} epochs "
-                                  "without a better validation AUC", "seed": SEED,
+                                  "without a better validation AUC", "seed": member_seeds(args),
                      "class_weights": class_weights(sets["train"].labels),
                      "augmentation": "flips, 90-degree rotations, intensity gain/offset +-0.03 (window units)",
                      "seconds": round(seconds, 1)},
@@ -170,7 +177,8 @@ def make_card(split, sets: dict[str, CropSet], history, temperature, bias, thres
         "threshold": {"value": threshold, "chosen_on": "validation", "rule": "Youden J on calibrated probability"},
         "metrics": {"validation": validation_metrics},
         "weights_file": WEIGHTS_FILE,
-        "weights_sha256": sha256_of(weights_path),
+        "weights_sha256": sha256_of(weights_paths[0]),
+        "member_weights_sha256": {p.name: sha256_of(p) for p in weights_paths},
         "command": reproducing_command(argv),
     }
 
@@ -193,6 +201,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
     parser.add_argument("--patience", type=int, default=PATIENCE)
     parser.add_argument("--width", type=int, default=WIDTH)
+    parser.add_argument("--seed", type=int, default=SEED, help="first member's training seed (the split's seed is fixed)")
+    parser.add_argument("--members", type=int, default=MEMBERS, help="ensemble size (seeds seed, seed + 1, …)")
     parser.add_argument("--pad", choices=PAD_MODES, default=DEFAULT_PAD,
                         help="padding around the crop (see medmodels.ct.canvas.PAD_MODES)")
     parser.add_argument("--out", type=Path, default=MODEL_DIR, help="folder for weights and card.json")
@@ -210,29 +220,47 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     sets = {name: all_set.subset(rows) for name, rows in split.names().items()}
     print(f"crops: train {sets['train'].labels.size}, validation {sets['validation'].labels.size}, "
           f"test {sets['test'].labels.size} (test not used here); {all_set.n_downscaled} downscaled")
-    model, history = train(sets["train"], sets["validation"], epochs=args.epochs, width=args.width,
-                           learning_rate=args.learning_rate, patience=args.patience)
+    models, histories = [], []
+    for seed in member_seeds(args):
+        model, history = train(sets["train"], sets["validation"], epochs=args.epochs, seed=seed, width=args.width,
+                               learning_rate=args.learning_rate, patience=args.patience)
+        models.append(model)
+        histories.append(history)
+    return finish(models, histories, split, sets, all_set.n_downscaled, args, argv, time.time() - start)
+
+
+def member_seeds(args: argparse.Namespace) -> list[int]:
+    """One seed per ensemble member: seed, seed + 1, …"""
+    return [args.seed + i for i in range(args.members)]
+
+
+def finish(models, histories, split, sets: dict[str, CropSet], n_downscaled: int, args: argparse.Namespace,
+           argv: list[str] | None, seconds: float) -> int:
+    """Calibrate the ensemble on validation (temperature, bias, Youden threshold), write weights and card."""
     val = sets["validation"]
-    logits = dihedral_logits(model, val.inputs)  # the scores the loaded model will give
+    logits = ensemble_logits(models, val.inputs)  # the scores the loaded model will give
     temperature, bias = fit_temperature_and_bias(logits, val.labels)
     probabilities = sigmoid(logits, temperature, bias)
     threshold = youden_threshold(val.labels, probabilities)
     sens, spec = sensitivity_specificity(val.labels, probabilities, threshold)
     validation_metrics = {"auc": roc_auc(val.labels, logits), "ece": expected_calibration_error(probabilities, val.labels),
                           "sensitivity": sens, "specificity": spec,
+                          "member_auc": [roc_auc(val.labels, dihedral_logits(m, val.inputs)) for m in models],
                           "diameter_baseline_auc": roc_auc(val.labels, val.extents_mm)}
-    seconds = time.time() - start
     print(f"validation: {json.dumps(validation_metrics)}; temperature {temperature:.3f}, bias {bias:.3f}, threshold {threshold:.3f}; "
           f"{seconds:.0f} s")
     if args.no_write:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    weights_path = args.out / WEIGHTS_FILE
-    model.save_weights(weights_path)
-    card = make_card(split, sets, history, temperature, bias, threshold, validation_metrics, args,
-                     all_set.n_downscaled, weights_path, seconds, argv or [])
+    for old in args.out.glob("malignancy.member*.weights.h5"):
+        old.unlink()  # a smaller ensemble must not pick up stale members
+    paths = [args.out / WEIGHTS_FILE] + [args.out / f"malignancy.member{i}.weights.h5" for i in range(1, len(models))]
+    for model, path in zip(models, paths):
+        model.save_weights(path)
+    card = make_card(split, sets, histories, temperature, bias, threshold, validation_metrics, args,
+                     n_downscaled, paths, seconds, argv or [])
     (args.out / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-    print(f"wrote {weights_path} and {args.out / CARD_FILE}")
+    print(f"wrote {', '.join(p.name for p in paths)} and {args.out / CARD_FILE}")
     return 0
 
 

@@ -35,3 +35,12 @@ def test_malignancy_rises_with_synthetic_nodule_size(malignancy_model):
     steps = np.diff(means)
     assert steps.min() > -0.02, f"mean P(malignant) by size {dict(zip(BLOB_DIAMETERS_MM, means))}"
     assert means[-1] - means[0] > 0.3, f"mean P(malignant) by size {dict(zip(BLOB_DIAMETERS_MM, means))}"
+
+
+def test_ensemble_score_is_the_mean_of_its_members(malignancy_model, real_crop_inputs):
+    from medmodels.ct.malignancy import dihedral_logits
+
+    members = (malignancy_model.keras_model, *malignancy_model.members)
+    assert len(members) == malignancy_model.card["ensemble"]["members"]
+    expected = np.mean([dihedral_logits(m, real_crop_inputs) for m in members], axis=0)
+    np.testing.assert_allclose(malignancy_model.logits(real_crop_inputs), expected, atol=1e-5)
