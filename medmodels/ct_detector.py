@@ -17,7 +17,6 @@ from .config import MODELS_DIR
 from .ct_candidates import (
     PATCH_SIZE, extract_patches, find_candidates, resample_to_model_spacing, to_original_pixels,
 )
-from .lung_mask import lung_mask
 from .model_cards import sha256_of
 
 DETECTOR_NAME = "ct-nodule-detector"
@@ -54,31 +53,68 @@ def build_detector(seed: int = 0):
     return keras.Model(patch, logit, name="ct_nodule_detector")
 
 
+def dihedral_views(x: np.ndarray) -> np.ndarray:
+    """The 8 flips/90° rotations of (k, H, W, C) patches, stacked view-major: (8·k, H, W, C), a new array.
+
+    Nodules have no orientation (training augments with the same group), so
+    averaging the logits over the views removes orientation noise from a score.
+    """
+    views = [np.rot90(v, r, axes=(1, 2)) for v in (x, x[:, :, ::-1]) for r in range(4)]
+    return np.ascontiguousarray(np.concatenate(views))
+
+
 @dataclass(frozen=True)
 class Detector:
-    """A loaded detector; treat ``keras_model`` as read-only (it is shared between users)."""
+    """A loaded detector; treat the Keras models as read-only (they are shared between users).
+
+    ``keras_model`` is the first ensemble member (Grad-CAM and pooled features
+    use it); ``members`` are the others. A probability is the sigmoid of the
+    logit averaged over every member and, with ``tta``, the 8 dihedral views.
+    """
 
     keras_model: object
     sha256: str
     name: str = DETECTOR_NAME
+    members: tuple = ()
+    tta: bool = True
 
-    def probabilities(self, patches_hu: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """Nodule probability (k,) for HU patches (k, 64, 64)."""
-        if len(patches_hu) == 0:
+    def logits(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Mean logit (k,) for HU patches (k, 64, 64)."""
+        k = len(patches_hu)
+        if k == 0:
             return np.zeros(0, dtype=np.float32)
         x = patch_channels(patches_hu)
-        logits = np.concatenate([np.asarray(self.keras_model(x[i:i + batch_size], training=False))
-                                 for i in range(0, len(x), batch_size)])[:, 0]
-        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        x = dihedral_views(x) if self.tta else x
+        total = np.zeros(len(x), dtype=np.float64)
+        for model in (self.keras_model, *self.members):
+            total += np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))[:, 0]
+                                     for i in range(0, len(x), batch_size)])
+        return (total.reshape(-1, k).mean(axis=0) / (1 + len(self.members))).astype(np.float32)
+
+    def probabilities(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
+        """Nodule probability (k,) for HU patches (k, 64, 64)."""
+        logits = self.logits(patches_hu, batch_size).astype(np.float64)
+        return (1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))).astype(np.float32)
 
 
-def load_detector(model_dir: Path = DETECTOR_DIR) -> Detector:
-    weights = Path(model_dir) / WEIGHTS_FILE
+def member_files(model_dir: Path, weights_file: str = WEIGHTS_FILE) -> list[Path]:
+    """The weights of an ensemble: ``name.weights.h5`` then ``name.member1.weights.h5``, … that exist."""
+    first = Path(model_dir) / weights_file
+    stem = weights_file.removesuffix(".weights.h5")
+    others = sorted(Path(model_dir).glob(f"{stem}.member*.weights.h5"))
+    return [first, *others]
+
+
+def load_detector(model_dir: Path = DETECTOR_DIR, weights_file: str = WEIGHTS_FILE) -> Detector:
+    weights = Path(model_dir) / weights_file
     if not weights.exists():
         raise FileNotFoundError(f"No detector weights at {weights}; run `python -m medmodels.train ct-detector`.")
-    model = build_detector()
-    model.load_weights(str(weights))
-    return Detector(model, sha256_of(weights))
+    models = []
+    for path in member_files(model_dir, weights_file):
+        model = build_detector()
+        model.load_weights(str(path))
+        models.append(model)
+    return Detector(models[0], sha256_of(weights), members=tuple(models[1:]))
 
 
 def read_detector_card(model_dir: Path = DETECTOR_DIR) -> dict:
@@ -119,6 +155,8 @@ class PreparedSlice:
 
 def prepare_slice(hu_slice: np.ndarray, pixel_spacing_mm: tuple[float, float], *, max_candidates: int = 80) -> PreparedSlice:
     """Lung mask, resampling and candidate generation for one slice (no CNN)."""
+    from .lung_mask import lung_mask  # SimpleITK: imported only where a mask is computed
+
     lung = lung_mask(hu_slice, pixel_spacing_mm)
     hu = resample_to_model_spacing(hu_slice, pixel_spacing_mm)
     lung_model = resample_to_model_spacing(lung, pixel_spacing_mm, order=0)

@@ -13,6 +13,10 @@ from .ct_detector_data import PreparedSeries, candidate_patches, inserted_nodule
 def series_figures(detector: Detector, series: PreparedSeries) -> dict:
     """Rank of each native nodule among its central slice's candidates, and FP/slice at 80 % and 90 % sensitivity.
 
+    Two ranks: among all candidates of the slice, and among its false
+    candidates only (1 + false candidates scoring higher), which does not count
+    another true nodule on the same slice as an error.
+
     A nodule's score is the best probability among candidates that belong to
     it on any slice it crosses; false positives are candidates belonging to no
     nodule. With few nodules the sensitivity levels are coarse: the threshold
@@ -25,12 +29,15 @@ def series_figures(detector: Detector, series: PreparedSeries) -> dict:
         central = nodule.central_slice(series.image)
         on_central = slice_index == central
         mine = on_central & (owners == i)
-        rank = None
+        rank = rank_false = None
         if mine.any():
             best = probs[mine].max()
             rank = int((probs[on_central] > best).sum()) + 1
+            # other true nodules on the same slice are hits, not errors: count only false candidates above
+            rank_false = int((probs[on_central & (owners < 0)] > best).sum()) + 1
         nodules.append({
             "diameter_mm": round(nodule.diameter_mm, 1), "central_slice": central, "rank_on_central_slice": rank,
+            "rank_among_false_candidates": rank_false,
             "candidates_on_slice": int(on_central.sum()),
             "score": float(probs[owners == i].max()) if (owners == i).any() else 0.0,
         })
@@ -59,8 +66,10 @@ def format_figures(fold: str, figures: dict, auc: dict) -> str:
     lines = [f"{fold}: {figures['patient']} held out ({figures['slices']} slices)"]
     for n in figures["nodules"]:
         rank = n["rank_on_central_slice"]
+        false_rank = n.get("rank_among_false_candidates")
         lines.append(f"  nodule {n['diameter_mm']:5.1f} mm, slice {n['central_slice']:3d}: "
-                     f"rank {rank if rank is not None else 'missed'} of {n['candidates_on_slice']} candidates, "
+                     f"rank {rank if rank is not None else 'missed'} of {n['candidates_on_slice']} candidates "
+                     f"({false_rank if false_rank is not None else 'missed'} among false candidates only), "
                      f"score {n['score']:.3f}")
     lines.append(f"  FP/slice at 80 % sensitivity {figures['fp_per_slice']['80%']}, at 90 % {figures['fp_per_slice']['90%']}")
     lines.append(f"  patch AUC (held-out patients' nodules in this series vs its false candidates): "

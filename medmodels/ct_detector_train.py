@@ -119,6 +119,9 @@ def build_card(out: Path, figures: dict, n_crops: int, train_table, held_out, n_
         "task": "nodule vs not-nodule for 64×64 candidate patches (0.7 mm pixels) inside the lung mask of an axial chest CT slice",
         "intended_use": "decision support for review and teaching; not a diagnostic device",
         "architecture": "4 blocks of 3×3 Conv2D (16-32-64-64), global average pooling, dropout, one logit; Keras 3",
+        "inference": "test-time averaging: the logit is the mean over the 8 flips/90° rotations of the patch "
+                     "(the training augmentation's group), then a sigmoid",
+        "hardware": "trained on the 2-core CPU with the TensorFlow backend (python -m medmodels.train ct-detector)",
         "input": {
             "patch": "64×64 pixels at 0.7 mm (44.8 mm), centred on a Laplacian-of-Gaussian candidate inside the lung mask",
             "channels": ["HU window −1000…400 → 0…1", "HU window −160…240 → 0…1"],

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 
-from .ct_detector import DETECTOR_DIR, Detector, build_detector
-from .model_cards import sha256_of
+from .ct_detector import DETECTOR_DIR, load_detector
 
 
-def detector_figures() -> list[str]:
-    """Recompute each fold's figures from the committed fold weights."""
+def detector_figures(tta: bool = True) -> list[str]:
+    """Recompute each fold's figures from the committed fold weights (with or without dihedral test-time averaging)."""
     from .ct_detector_data import crop_table, is_held_out_patient, load_crops, prepare_series
     from .ct_detector_eval import format_figures, patch_auc, series_figures
     from .ct_detector_train import FOLDS, SEED
@@ -23,10 +23,7 @@ def detector_figures() -> list[str]:
     files = lidc_series()
     lines = []
     for fold, (_, test_patient) in FOLDS.items():
-        weights = DETECTOR_DIR / "folds" / f"{fold}.weights.h5"
-        model = build_detector()
-        model.load_weights(str(weights))
-        detector = Detector(model, sha256_of(weights))
+        detector = replace(load_detector(DETECTOR_DIR / "folds", f"{fold}.weights.h5"), tta=tta)
         series = prepare_series(test_patient, files[test_patient])
         auc = patch_auc(detector, series, held_out_crops, np.random.default_rng(SEED + 1))
         lines.append(format_figures(fold, series_figures(detector, series), auc))
@@ -35,12 +32,13 @@ def detector_figures() -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--update-card", action="store_true", help="write the malignancy test figures into its card")
+    parser.add_argument("--no-tta", action="store_true", help="detector: score each patch once (no dihedral averaging)")
 
 
 def run(args: argparse.Namespace) -> int:
     from .ct import malignancy_eval
 
     print("== Nodule detector: one full series held out per fold ==")
-    print("\n".join(detector_figures()))
+    print("\n".join(detector_figures(tta=not args.no_tta)))
     print("\n== Malignancy: patient-level test split of the LIDC crops ==")
     return malignancy_eval.main(["--update-card"] if args.update_card else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -81,3 +82,13 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
         assert set(cand) == {"row", "col", "diameter_mm", "nodule_prob", "malignancy_prob"}
         assert 0 <= cand["row"] < 512 and 0 <= cand["nodule_prob"] <= 1
     assert main(["ct", str(tmp_path / "missing.dcm"), "--json", str(tmp_path)]) == 1
+
+
+def test_test_time_averaging_makes_scores_orientation_invariant(detector, series_0001):
+    # the 8 dihedral views are averaged, so a rotated or mirrored patch gets the same probability
+    scored = score_slice(series_0001.hu[90], series_0001.spacing[1:], detector)
+    patches = scored.patches[:16]
+    turned = np.rot90(patches[:, ::-1], 1, axes=(1, 2))
+    np.testing.assert_allclose(detector.probabilities(turned), detector.probabilities(patches), atol=1e-5)
+    single = replace(detector, tta=False)
+    assert not np.allclose(single.probabilities(turned), single.probabilities(patches), atol=1e-5)
