@@ -157,6 +157,19 @@ def tstr(modality: str, model_dir: Path | None = None) -> dict:
     return out
 
 
+def feature_model_identity(modality: str) -> dict:
+    """Which classifier's features the measures used (name, weights sha256, input spec)."""
+    if modality == "ecg":
+        from medmodels.ecg.model import cached_classifier
+
+        c = cached_classifier()
+        return {"name": c.name, "sha256": c.sha256, "layer": "head", "spec": c.spec.to_card()}
+    from medmodels.ct_detector import DETECTOR_DIR, WEIGHTS_FILE
+    from medmodels.model_cards import sha256_of
+
+    return {"name": "ct-nodule-detector", "sha256": sha256_of(DETECTOR_DIR / WEIGHTS_FILE), "layer": "gap"}
+
+
 def update_card_section(modality: str, key: str, value, model_dir: Path | None = None) -> None:
     path = Path(model_dir or MODEL_DIRS[modality]) / "card.json"
     card = json.loads(path.read_text())
@@ -173,7 +186,7 @@ def finish(modality: str, model_dir: Path | None = None, with_tstr: bool = True)
     card["weights"]["variant"] = choice["chosen"]
     card["weights"]["choice"] = {**choice, "method": "Fréchet distance in domain features to 4,000 training samples"}
     path.write_text(json.dumps(card, indent=1) + "\n")
-    quality = {"per_class": measure(modality, model_dir)}
+    quality = {"per_class": measure(modality, model_dir), "feature_model": feature_model_identity(modality)}
     if with_tstr:
         quality["tstr"] = tstr(modality, model_dir)
     for key, value in quality.items():
