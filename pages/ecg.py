@@ -132,6 +132,10 @@ if record is not None:
                     f"{summary['ventricular_bigeminy_episodes']} ventricular and "
                     f"{summary['supraventricular_bigeminy_episodes']} supraventricular bigeminy episodes, "
                     f"{len(summary['pauses'])} pauses.")
+        if summary.get("irregular_rhythm_percent", 0) >= 5:
+            st.warning(f"Irregularly irregular rhythm (atrial-fibrillation-like RR pattern) in "
+                       f"{summary['irregular_rhythm_percent']:.0f} % of beats: supraventricular ectopic (S) labels are "
+                       "not assigned there. Confirm the rhythm on the strip.")
         if len(events):
             st.dataframe(events, hide_index=True, height=min(38 * (len(events) + 1), 300))
 

@@ -35,3 +35,24 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, n_
         if in_bin.any():
             ece += in_bin.mean() * abs(confidence[in_bin].mean() - correct[in_bin].mean())
     return float(ece)
+
+
+def fit_class_offsets(logits: np.ndarray, labels: np.ndarray, score, classes=(1, 2, 3),
+                      grid: np.ndarray = np.arange(-4.0, 4.01, 0.25), rounds: int = 2) -> np.ndarray:
+    """Per-class logit offsets maximising ``score(labels, logits + offsets)`` (coordinate ascent on a grid).
+
+    The loss weights that counter class imbalance also shift the decision
+    boundaries; offsets fitted on out-of-fold (never test) logits move them back
+    to the operating point the score prefers.  Returns float64 (k,), zeros for
+    classes not in ``classes`` (N and Q stay at 0).
+    """
+    z = np.asarray(logits, dtype=np.float64)
+    offsets = np.zeros(z.shape[1])
+    for _ in range(rounds):
+        for c in classes:
+            def trial(v, c=c):
+                b = offsets.copy()
+                b[c] = v
+                return score(labels, z + b)
+            offsets[c] = max(grid, key=trial)
+    return offsets

@@ -19,7 +19,8 @@ import numpy as np
 from medmodels.config import MODELS_DIR
 from medmodels.model_cards import sha256_of
 from medmodels.ecg import AAMI_CLASSES
-from medmodels.ecg.beats import DEFAULT_SPEC, MODEL_FS, BeatSpec, extract_windows, morphology_channels, rr_features
+from medmodels.ecg.beats import (DEFAULT_SPEC, IRREGULARITY_FEATURE, MODEL_FS, BeatSpec, extract_windows,
+                                 morphology_channels, rr_features)
 
 MODEL_NAME = "ecg-beat-classifier"
 MODEL_DIR = MODELS_DIR / MODEL_NAME
@@ -28,8 +29,8 @@ WEIGHTS_FILE = "ecg_beat_classifier.weights.h5"
 FEATURE_LAYER = "conv_features"
 
 
-def build_member(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC, name: str = "ecg_beat_classifier"):
-    """Construct one (untrained) classifier network; returns a ``keras.Model``.
+def build_beat_classifier(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC):
+    """Construct the (untrained) classifier; returns a ``keras.Model``.
 
     Inputs: ``waveform`` (batch, spec.length, 2) and ``rr`` (batch, len(spec.rr_features)).
     Output: logits (batch, 5) for N, S, V, F, Q.  About 20 k parameters, so a
@@ -56,32 +57,7 @@ def build_member(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC, name: str = "ecg_
     h = layers.Dense(32, activation="relu", kernel_initializer=init(6), name="head")(h)
     h = layers.Dropout(0.2, seed=seed + 7, name="dropout")(h)
     logits = layers.Dense(len(AAMI_CLASSES), kernel_initializer=init(8), name="logits")(h)
-    return keras.Model({"waveform": waveform, "rr": rr}, logits, name=name)
-
-
-def build_beat_classifier(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC, members: int = 1):
-    """The classifier: one network, or the mean logits of ``members`` networks (seeds ``seed + 1000 i``).
-
-    Averaging independently trained networks damps the large seed-to-seed swings
-    of inter-patient S/V performance.  Member networks are nested models named
-    ``member_<i>`` (see :func:`ensemble_members`); one weights file holds them all.
-    """
-    import keras
-    from keras import layers
-
-    if members <= 1:
-        return build_member(seed, spec)
-    nets = [build_member(seed + 1000 * i, spec, name=f"member_{i}") for i in range(members)]
-    waveform = keras.Input((spec.length, 2), name="waveform")
-    rr = keras.Input((len(spec.rr_features),), name="rr")
-    logits = layers.Average(name="ensemble_mean")([net({"waveform": waveform, "rr": rr}) for net in nets])
     return keras.Model({"waveform": waveform, "rr": rr}, logits, name="ecg_beat_classifier")
-
-
-def ensemble_members(model) -> list:
-    """The member networks of a classifier built by :func:`build_beat_classifier` (itself if single)."""
-    nested = [layer for layer in model.layers if layer.name.startswith("member_")]
-    return nested or [model]
 
 
 def beat_inputs(signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray,
@@ -100,6 +76,45 @@ def softmax_np(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+#: Robust irregularity (beats.IRREGULARITY_FEATURE) above which the rhythm counts as
+#: irregularly irregular (atrial-fibrillation-like).  Chosen on DS1 with its rhythm
+#: annotations: 98 % of the 3,805 beats in AFIB/AFL are above 0.05 and 8 % of the
+#: 47,216 other beats (mostly the ectopic and nodal stretches of record 201).
+AF_IRREGULARITY_THRESHOLD = 0.05
+
+
+def irregular_rhythm(inputs: dict[str, np.ndarray], spec: BeatSpec) -> np.ndarray:
+    """Boolean (n_beats,): beats inside an irregularly irregular (AF-like) stretch of rhythm.
+
+    All False when the spec lacks the irregularity feature.
+    """
+    if IRREGULARITY_FEATURE not in spec.rr_features:
+        return np.zeros(inputs["rr"].shape[0], dtype=bool)
+    return inputs["rr"][:, spec.rr_features.index(IRREGULARITY_FEATURE)] > AF_IRREGULARITY_THRESHOLD
+
+
+def fold_s_into_n(probabilities: np.ndarray, irregular: np.ndarray) -> np.ndarray:
+    """Move the S probability of beats in AF-like rhythm to N; returns a new array.
+
+    A supraventricular *ectopic* beat needs an underlying regular rhythm to be
+    premature against: AAMI EC57 labels beats during atrial fibrillation N unless
+    they are ventricular, so S is not a possible answer there.  Too few AF
+    patients are in DS1 (2) for the network to learn this reliably.
+    """
+    p = np.array(probabilities, dtype=np.float64, copy=True)
+    s, n = AAMI_CLASSES.index("S"), AAMI_CLASSES.index("N")
+    p[irregular, n] += p[irregular, s]
+    p[irregular, s] = 0.0
+    return p
+
+
+def decide(logits: np.ndarray, irregular: np.ndarray) -> np.ndarray:
+    """Class indices (n,) from logits with the AF rule (S impossible in AF-like rhythm)."""
+    z = np.array(logits, dtype=np.float64, copy=True)
+    z[irregular, AAMI_CLASSES.index("S")] = -np.inf
+    return z.argmax(axis=1)
+
+
 @dataclass(frozen=True)
 class BeatClassifier:
     """A loaded classifier and its calibration; treat ``keras_model`` as read-only."""
@@ -110,11 +125,8 @@ class BeatClassifier:
     name: str = MODEL_NAME
     version: str = "unknown"
     spec: BeatSpec = DEFAULT_SPEC
-
-    @property
-    def members(self) -> list:
-        """The member networks (one unless the classifier is an ensemble); read-only."""
-        return ensemble_members(self.keras_model)
+    #: Per-class logit offsets (N, S, V, F, Q) fitted on out-of-fold data, added before the temperature.
+    class_offsets: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
 
     def inputs(self, signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray) -> dict[str, np.ndarray]:
         """This model's inputs for beats of a conditioned lead at MODEL_FS (see :func:`beat_inputs`)."""
@@ -137,8 +149,13 @@ class BeatClassifier:
         return np.concatenate(out, axis=0)
 
     def predict_proba(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """Calibrated probabilities (n_beats, 5) for N, S, V, F, Q."""
-        return softmax_np(self.logits(inputs), self.temperature)
+        """Calibrated probabilities (n_beats, 5) for N, S, V, F, Q.
+
+        softmax((logits + offsets) / T), then S folded into N for beats in
+        AF-like rhythm (:func:`fold_s_into_n`).
+        """
+        p = softmax_np(self.logits(inputs) + np.asarray(self.class_offsets), self.temperature)
+        return fold_s_into_n(p, irregular_rhythm(inputs, self.spec))
 
 
 def read_card(model_dir: Path = MODEL_DIR) -> dict:
@@ -155,11 +172,13 @@ def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
         raise FileNotFoundError(f"No weights at {weights}; run `python -m medmodels.train ecg`.")
     card = read_card(model_dir)
     spec = BeatSpec.from_card(card.get("input"))
-    model = build_beat_classifier(spec=spec, members=int(card.get("ensemble", {}).get("members", 1)))
+    model = build_beat_classifier(spec=spec)
     model.load_weights(str(weights))
-    temperature = float(card.get("calibration", {}).get("temperature", 1.0))
-    return BeatClassifier(model, temperature, sha256_of(weights), card.get("name", MODEL_NAME),
-                          str(card.get("version", "unknown")), spec)
+    calibration = card.get("calibration", {})
+    offsets = calibration.get("class_offsets", {})
+    return BeatClassifier(model, float(calibration.get("temperature", 1.0)), sha256_of(weights),
+                          card.get("name", MODEL_NAME), str(card.get("version", "unknown")), spec,
+                          tuple(float(offsets.get(c, 0.0)) for c in AAMI_CLASSES))
 
 
 @lru_cache(maxsize=1)

@@ -53,7 +53,7 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
     ``saliency_for_non_normal`` the Grad-CAM maps of every beat not labelled N
     are computed too.
     """
-    from medmodels.ecg.model import cached_classifier
+    from medmodels.ecg.model import cached_classifier, irregular_rhythm
 
     model = model or cached_classifier()
     x = check_signal(signal_mv, fs)
@@ -68,6 +68,9 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
     probabilities = model.predict_proba(inputs)
     labels = [AAMI_CLASSES[i] for i in probabilities.argmax(axis=1)]
     summary = summarise_rhythm(beats, labels, fs, duration_s=x.size / fs)
+    irregular = irregular_rhythm(inputs, model.spec)
+    # Share of beats in irregularly irregular (AF-like) rhythm, where S is not assigned.
+    summary["irregular_rhythm_percent"] = round(100.0 * float(irregular.mean()), 1) if irregular.size else 0.0
     saliency_beats = np.zeros(0, dtype=np.int64)
     saliency = np.zeros((0, inputs["waveform"].shape[1]), dtype=np.float32)
     if saliency_for_non_normal:

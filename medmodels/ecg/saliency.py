@@ -69,30 +69,9 @@ def _cam_gradient(model):
 
 def grad_cam(model, inputs: dict[str, np.ndarray], classes: np.ndarray | None = None,
              positive_only: bool = True) -> np.ndarray:
-    """Grad-CAM maps for each beat (see :func:`member_grad_cam`), averaged over ensemble members.
+    """Grad-CAM maps for each beat, upsampled to the beat window.
 
-    For an ensemble, each member's map is computed for the ensemble's target
-    class; the maps are averaged and each row rescaled to a maximum of 1.
-    """
-    from medmodels.ecg.model import ensemble_members
-
-    members = ensemble_members(model)
-    if len(members) == 1:
-        return member_grad_cam(model, inputs, classes, positive_only)
-    if classes is None and inputs["rr"].shape[0]:
-        clean = {k: np.nan_to_num(np.asarray(v, dtype=np.float32)) for k, v in inputs.items()}
-        classes = np.asarray(model.predict_on_batch(clean)).argmax(axis=1)
-    cam = np.mean([member_grad_cam(m, inputs, classes, positive_only) for m in members], axis=0)
-    scale = np.abs(cam).max(axis=1, keepdims=True)
-    cam = np.divide(cam, scale, out=np.zeros_like(cam), where=scale > 1e-12)
-    return np.nan_to_num(cam).astype(np.float32)
-
-
-def member_grad_cam(model, inputs: dict[str, np.ndarray], classes: np.ndarray | None = None,
-                    positive_only: bool = True) -> np.ndarray:
-    """Grad-CAM maps for each beat of one network, upsampled to the beat window.
-
-    ``model``: one Keras classifier network; ``inputs``: ``waveform`` (n, length, 2)
+    ``model``: the Keras classifier; ``inputs``: ``waveform`` (n, length, 2)
     and ``rr`` (n, n_rr); ``classes`` (n,) target class per beat (default: the
     predicted class).  Returns float32 (n, length), each row scaled to a
     maximum absolute value of 1 (all zeros where the map is zero: no NaN on

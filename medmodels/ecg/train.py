@@ -21,11 +21,11 @@ import numpy as np
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.agreement import class_metrics, confusion_matrix
 from medmodels.ecg.beats import DEFAULT_SPEC, BeatSpec
-from medmodels.ecg.calibration import expected_calibration_error, fit_temperature
+from medmodels.ecg.calibration import expected_calibration_error, fit_class_offsets, fit_temperature
 from medmodels.ecg.mitdb import CV_FOLDS, DS1, beats_to_model_rate, condition_lead, reference_beats
 from medmodels.model_cards import sha256_of
-from medmodels.ecg.model import (MODEL_DIR, WEIGHTS_FILE, beat_inputs, build_beat_classifier, ensemble_members,
-                                 softmax_np)
+from medmodels.ecg.model import (AF_IRREGULARITY_THRESHOLD, MODEL_DIR, WEIGHTS_FILE, beat_inputs,
+                                 build_beat_classifier, decide, irregular_rhythm, softmax_np)
 
 SEED = 20240603
 #: Cross-validation epochs; the out-of-fold score peaked at epoch 6 in every DS1 experiment.
@@ -85,6 +85,15 @@ def augment(inputs: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str
     return {"waveform": wave, "rr": inputs["rr"]}
 
 
+#: Fit per-class logit offsets (S, V, F) on the out-of-fold logits (see calibration.fit_class_offsets).
+FIT_CLASS_OFFSETS = True
+
+
+def decision_score(labels: np.ndarray, logits: np.ndarray, irregular: np.ndarray) -> float:
+    """Selection score of the classifier's decisions (logits with the AF rule)."""
+    return selection_score(class_metrics(confusion_matrix(labels, decide(logits, irregular))))
+
+
 def selection_score(metrics: dict) -> float:
     """Score for choosing the epoch count: mean F1 of S and V (the clinical classes)."""
     return float(np.mean([metrics[c]["F1"] or 0.0 for c in ("S", "V")]))
@@ -136,41 +145,33 @@ def fit_classifier(train_x, train_y, epochs: int, seed: int, spec: BeatSpec = DE
     return model, watched
 
 
-#: Networks averaged in the committed classifier (seeds SEED + 1000 i).
-ENSEMBLE_MEMBERS = 3
-
-
 def cross_validate(epochs: int, seed: int, spec: BeatSpec = DEFAULT_SPEC, folds=CV_FOLDS,
-                   extra_train=None, verbose: bool = True, members: int = 1) -> dict:
+                   extra_train=None, verbose: bool = True) -> dict:
     """Out-of-fold logits of every DS1 beat after each epoch, and the pooled S/V F1 per epoch.
 
-    With ``members`` > 1 the out-of-fold logits are the mean of that many
-    networks (seeds ``seed + 1000 i``), exactly as the final ensemble predicts.
-
     Returns ``{"logits": [(n_ds1, 5) per epoch], "labels": (n_ds1,), "scores": [...],
-    "best_epoch": int (1-based)}``.  Synthetic ``extra_train``
+    "best_epoch": int (1-based), "irregular": (n_ds1,) AF-rule mask}``; scores use the AF rule.  Synthetic ``extra_train``
     beats (if any) join every fold's training part, never its held-out part.
     """
     started = time.time()
-    per_epoch, labels = [[] for _ in range(epochs)], []
+    per_epoch, labels, irregular = [[] for _ in range(epochs)], [], []
     for k, held_out in enumerate(folds):
         train_records = [r for f in folds if f is not held_out for r in f]
         train_x, train_y = _with_extra(record_dataset(train_records, spec), extra_train)
         val_x, val_y = record_dataset(held_out, spec)
-        runs = [fit_classifier(train_x, train_y, epochs, seed + 1000 * i + k, spec, watch_x=val_x)[1]
-                for i in range(members)]
-        watched = [np.mean([run[e] for run in runs], axis=0) for e in range(epochs)]
+        _, watched = fit_classifier(train_x, train_y, epochs, seed + k, spec, watch_x=val_x)
         for e, logits in enumerate(watched):
             per_epoch[e].append(logits)
         labels.append(val_y)
+        irregular.append(irregular_rhythm(val_x, spec))
         if verbose:
             m = class_metrics(confusion_matrix(val_y, watched[-1].argmax(axis=1)))
             print(f"fold {k + 1}/{len(folds)} ({', '.join(held_out)}): last-epoch S F1 {m['S']['F1'] or 0:.1f}, "
                   f"V F1 {m['V']['F1'] or 0:.1f} ({time.time() - started:.0f} s)", flush=True)
-    y = np.concatenate(labels)
+    y, irregular = np.concatenate(labels), np.concatenate(irregular)
     logits = [np.concatenate(parts) for parts in per_epoch]
-    scores = [selection_score(class_metrics(confusion_matrix(y, lg.argmax(axis=1)))) for lg in logits]
-    return {"logits": logits, "labels": y, "scores": [round(v, 2) for v in scores],
+    scores = [decision_score(y, lg, irregular) for lg in logits]
+    return {"logits": logits, "labels": y, "irregular": irregular, "scores": [round(v, 2) for v in scores],
             "best_epoch": int(np.argmax(scores)) + 1}
 
 
@@ -182,48 +183,39 @@ def _with_extra(data, extra):
             np.concatenate([y, np.asarray(ey, dtype=y.dtype)]))
 
 
-def assemble(nets: list, spec: BeatSpec):
-    """One classifier model holding the trained networks (mean of their logits when several)."""
-    if len(nets) == 1:
-        return nets[0]
-    model = build_beat_classifier(spec=spec, members=len(nets))
-    for member, net in zip(ensemble_members(model), nets):
-        member.set_weights(net.get_weights())
-    return model
-
-
 def train(out_dir: Path = MODEL_DIR, epochs: int = EPOCHS, seed: int = SEED, verbose: bool = True, *,
           extra_train: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
-          spec: BeatSpec = DEFAULT_SPEC, members: int = 1) -> dict:
+          spec: BeatSpec = DEFAULT_SPEC) -> dict:
     """Cross-validate, calibrate, train the final model on DS1 and save; returns the card dict.
 
-    ``members``: networks averaged (the committed model uses ENSEMBLE_MEMBERS; experiments
-    that retrain many times, such as the GAN augmentation study, may use one).
     ``extra_train``: optional ``(inputs, labels)`` in :func:`record_dataset`'s format appended to
     the training beats (e.g. synthetic beats for the augmentation experiment); class weights
     are computed on the combined labels.  Out-of-fold validation and calibration stay real-only.
     """
     started = time.time()
-    cv = cross_validate(epochs, seed, spec, extra_train=extra_train, verbose=verbose, members=members)
+    cv = cross_validate(epochs, seed, spec, extra_train=extra_train, verbose=verbose)
     best = cv["best_epoch"]
-    oof_logits, oof_y = cv["logits"][best - 1], cv["labels"]
+    oof_y = cv["labels"]
+    irregular = cv["irregular"]
+    offsets = (fit_class_offsets(cv["logits"][best - 1], oof_y, lambda y, z: decision_score(y, z, irregular))
+               if FIT_CLASS_OFFSETS else np.zeros(5))
+    oof_logits = cv["logits"][best - 1] + offsets
     temperature = fit_temperature(oof_logits, oof_y)
     ece_before = expected_calibration_error(softmax_np(oof_logits), oof_y)
     ece_after = expected_calibration_error(softmax_np(oof_logits, temperature), oof_y)
-    oof_metrics = class_metrics(confusion_matrix(oof_y, oof_logits.argmax(axis=1)))
+    oof_metrics = class_metrics(confusion_matrix(oof_y, decide(oof_logits, irregular)))
     if verbose:
         print(f"cross-validation: pooled S/V F1 per epoch {cv['scores']}; best epoch {best}", flush=True)
     train_x, train_y = _with_extra(record_dataset(DS1, spec), extra_train)
-    nets = [fit_classifier(train_x, train_y, best, seed + 1000 * i, spec, schedule_epochs=epochs)[0]
-            for i in range(members)]
-    model = assemble(nets, spec)
+    model, _ = fit_classifier(train_x, train_y, best, seed, spec, schedule_epochs=epochs)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = out_dir / WEIGHTS_FILE
     model.save_weights(str(weights_path))
     card = build_card(train_y, oof_y, class_weights(train_y), best, cv["scores"], temperature, ece_before,
                       ece_after, oof_metrics, sha256_of(weights_path), time.time() - started, seed, spec,
-                      n_extra=0 if extra_train is None else len(extra_train[1]), members=members)
+                      n_extra=0 if extra_train is None else len(extra_train[1]),
+                      offsets=offsets)
     existing = out_dir / "card.json"
     if existing.exists():
         # Keep DS2 figures from a previous `evaluate --update-card` only if the weights are unchanged.
@@ -245,7 +237,7 @@ def _counts(labels: np.ndarray) -> dict[str, int]:
 
 def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_before, ece_after,
                val_metrics, sha256, seconds, seed, spec: BeatSpec = DEFAULT_SPEC, n_extra: int = 0,
-               members: int = 1) -> dict:
+               offsets=np.zeros(5)) -> dict:
     """The model card: data, split, selection, calibration, input specification, weights sha256."""
     from medmodels.ecg.mitdb import DS2
 
@@ -255,9 +247,7 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
         "intended_use": "decision support for review and teaching; not a diagnostic device",
         "task": "AAMI EC57 beat class (N, S, V, F, Q) of each detected beat in one ECG lead",
         "architecture": "Conv1D(16,7)-pool-Conv1D(32,5)-pool-GRU(32)-Dropout(0.3) on the beat window, "
-                        "Dense(16) on RR features, merged Dense(32)-Dropout(0.2)-Dense(5) logits; Keras 3"
-                        + (f"; mean logits of {members} such networks (seeds {seed} + 1000 i)" if members > 1 else ""),
-        "ensemble": {"members": members},
+                        "Dense(16) on RR features, merged Dense(32)-Dropout(0.2)-Dense(5) logits; Keras 3",
         "training_data": {
             "source": "MIT-BIH Arrhythmia Database 1.0.0 (PhysioNet mitdb), ODC-By 1.0",
             "protocol": "inter-patient, de Chazal et al. 2004; paced records 102, 104, 107, 217 excluded",
@@ -280,6 +270,13 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
             "score_per_epoch": history,
         },
         "test_data": {"records": list(DS2), "note": "MIT-BIH DS2; used only for the reported figures"},
+        "rhythm_rule": {"feature": "local median over 21 beats of min over lags 1-3 of |RR_i - RR_(i-lag)| / RR_i",
+                        "threshold": AF_IRREGULARITY_THRESHOLD,
+                        "rule": "beats in irregularly irregular (atrial-fibrillation-like) rhythm cannot be S: "
+                                "their S probability is added to N (AAMI EC57 labels beats during AF as N "
+                                "unless ventricular)",
+                        "threshold_from": "DS1 rhythm annotations only: 98 % of AFIB/AFL beats above it, 8 % of "
+                                          "other beats"},
         "input": {
             **spec.to_card(),
             "lead": "MLII (else II, else the first lead)",
@@ -288,11 +285,17 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
                             "polyphase resampling to the model rate",
             "channels": ["beat (mV)", "(beat - record median beat) / median-beat peak-to-peak"],
         },
-        "calibration": {"method": "temperature scaling on the out-of-fold (cross-validation) logits",
+        "calibration": {"method": "per-class logit offsets chosen to maximise the out-of-fold mean S/V F1 "
+                                  "(decision threshold), then temperature scaling of the offset logits, both on "
+                                  "the out-of-fold (cross-validation) logits; probabilities = softmax((logits + "
+                                  "offsets) / temperature)",
+                        "class_offsets": {c: round(float(v), 3) for c, v in zip(AAMI_CLASSES, offsets)},
                         "temperature": round(temperature, 4),
                         "ece_validation_before": round(ece_before, 4),
                         "ece_validation_after": round(ece_after, 4), "ece_bins": 15},
-        "metrics": {"validation": _round(val_metrics)},
+        "metrics": {"validation": _round(val_metrics),
+                    "validation_note": "pooled out-of-fold DS1 predictions at the chosen epoch, after the class "
+                                       "offsets (fitted on these same predictions, so slightly optimistic)"},
         "weights": {"file": WEIGHTS_FILE, "sha256": sha256},
         "training": {"command": COMMAND, "seed": seed, "epochs": best_epoch, "cv_epochs": len(history),
                      "seconds": round(seconds, 1), "hardware": "CPU (TensorFlow backend)"},
@@ -310,9 +313,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=MODEL_DIR, help="output folder (default: the committed model)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--members", type=int, default=ENSEMBLE_MEMBERS, help="networks averaged (default %(default)s)")
 
 
 def main(args: argparse.Namespace) -> int:
-    train(args.out, args.epochs, args.seed, members=args.members)
+    train(args.out, args.epochs, args.seed)
     return 0

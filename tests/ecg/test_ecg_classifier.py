@@ -45,3 +45,24 @@ def test_input_signal_not_modified(record_119, classifier):
     before = segment.copy()
     analyse_ecg(segment, fs, classifier, saliency_for_non_normal=True)
     assert np.array_equal(segment, before)
+
+
+def test_atrial_fibrillation_is_reported_and_gets_no_s_labels(classifier):
+    from medmodels.ecg.mitdb import reference_beats
+
+    raw, fs, _, _ = reference_beats("203")  # DS1, mostly atrial fibrillation and flutter
+    result = analyse_ecg(raw[: int(600 * fs)], fs, classifier)
+    assert result.summary["irregular_rhythm_percent"] > 80
+    assert result.labels.count("S") <= 0.02 * len(result.labels)
+
+
+def test_sinus_rhythm_with_atrial_premature_beats_is_not_called_irregular(classifier):
+    from medmodels.ecg.mitdb import reference_beats
+
+    raw, fs, samples, labels = reference_beats("220")  # DS1: sinus rhythm, 94 atrial premature beats
+    result = analyse_ecg(raw, fs, classifier)
+    assert result.summary["irregular_rhythm_percent"] < 5
+    matches = match_beats(samples, result.beat_samples, fs)
+    is_s = (labels == AAMI_CLASSES.index("S")) & (matches >= 0)
+    predicted = np.array([result.labels[m] for m in matches[is_s]])
+    assert (predicted == "S").mean() >= 0.6  # a training record: a floor, not a generalisation claim
