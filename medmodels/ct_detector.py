@@ -8,7 +8,7 @@ slice's pixels.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +63,11 @@ def dihedral_views(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(views))
 
 
+#: Candidates per slice re-scored with the 8 test-time views (single-view rank 23 was the
+#: worst rank of a held-out native nodule before averaging, fold A).
+TTA_TOP_K = 24
+
+
 @dataclass(frozen=True)
 class Detector:
     """A loaded detector; treat the Keras models as read-only (they are shared between users).
@@ -87,9 +92,29 @@ class Detector:
         x = dihedral_views(x) if self.tta else x
         total = np.zeros(len(x), dtype=np.float64)
         for model in (self.keras_model, *self.members):
-            total += np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))[:, 0]
+            # predict_on_batch runs the compiled inference function (~1.6x faster than an eager
+            # call here) and changes nothing in the shared model.
+            total += np.concatenate([np.asarray(model.predict_on_batch(x[i:i + batch_size]))[:, 0]
                                      for i in range(0, len(x), batch_size)])
         return (total.reshape(-1, k).mean(axis=0) / (1 + len(self.members))).astype(np.float32)
+
+    def ranked_probabilities(self, patches_hu: np.ndarray, slice_index: np.ndarray,
+                             top_k: int = TTA_TOP_K) -> np.ndarray:
+        """Probabilities (k,) for candidates of one or more slices, test-time averaging where it matters.
+
+        Every candidate is scored in one view; the ``top_k`` best of each slice
+        (``slice_index`` (k,) groups them) are re-scored with the 8 views, which
+        is what orders the top of each slice's list, at about a third of the cost
+        of averaging every candidate.  Without ``tta`` this is :meth:`probabilities`.
+        """
+        single = replace(self, tta=False)
+        logits = single.logits(patches_hu).astype(np.float64)
+        if self.tta and len(logits):
+            slice_index = np.asarray(slice_index)
+            top = np.concatenate([idx[np.argsort(-logits[idx], kind="stable")[:top_k]]
+                                  for idx in (np.flatnonzero(slice_index == s) for s in np.unique(slice_index))])
+            logits[top] = self.logits(patches_hu[top])
+        return (1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))).astype(np.float32)
 
     def probabilities(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Nodule probability (k,) for HU patches (k, 64, 64)."""
@@ -177,7 +202,8 @@ def score_series(hu: np.ndarray, pixel_spacing_mm: tuple[float, float], detector
         if progress is not None:
             progress(k + 1, hu.shape[0])
     counts = [len(p) for p in patches]
-    probs = np.split(detector.probabilities(np.concatenate(patches)), np.cumsum(counts)[:-1])
+    slice_index = np.repeat(np.arange(len(counts)), counts)
+    probs = np.split(detector.ranked_probabilities(np.concatenate(patches), slice_index), np.cumsum(counts)[:-1])
     return [_ranked(p, pa, pr, pixel_spacing_mm) for p, pa, pr in zip(prepared, patches, probs)]
 
 
@@ -198,4 +224,5 @@ def score_slice(hu_slice: np.ndarray, pixel_spacing_mm: tuple[float, float], det
     """
     prepared = prepare_slice(hu_slice, pixel_spacing_mm)
     patches = extract_patches(prepared.hu_model, prepared.candidates.rows, prepared.candidates.cols)
-    return _ranked(prepared, patches, detector.probabilities(patches), pixel_spacing_mm)
+    return _ranked(prepared, patches, detector.ranked_probabilities(patches, np.zeros(len(patches), int)),
+                   pixel_spacing_mm)

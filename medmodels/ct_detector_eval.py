@@ -23,7 +23,7 @@ def series_figures(detector: Detector, series: PreparedSeries) -> dict:
     is the score of the ⌈s·n⌉-th best nodule.
     """
     patches, owners, slice_index = candidate_patches(series)
-    probs = detector.probabilities(patches)
+    probs = detector.ranked_probabilities(patches, slice_index)
     nodules = []
     for i, nodule in enumerate(series.nodules):
         central = nodule.central_slice(series.image)
