@@ -9,7 +9,7 @@ from medmodels.gan.export import batch_stem, ct_npz, ecg_csv, patch_png
 from medmodels.gan.generate import MAX_SAMPLES, check_count
 from medmodels.gan.augment import format_summary
 from medmodels.gan.quality import quality_rows, tstr_text
-from medmodels.gan.view import beats_strip_figure, patch_grid_figure, rr_table_rows
+from medmodels.gan.view import beats_strip_figures, patch_grid_figure, rr_table_rows
 from medmodels.windowing import PRESETS, Window
 
 st.title("Synthetic samples")
@@ -35,7 +35,7 @@ except InputError as exc:
     st.error(str(exc))
     st.stop()
 names = samples.class_names()
-shown = min(n, 64)
+shown = min(n, 64 if kind == "ct" else 24)  # the rest are in the downloads
 
 
 def ct_window() -> Window:
@@ -53,8 +53,9 @@ if kind == "ct":
     st.plotly_chart(patch_grid_figure(samples.values["hu"][:shown], names[:shown], window), key="synthetic_grid")
 else:
     r_index = int(generator.card["input"]["before_samples"])
-    st.plotly_chart(beats_strip_figure(samples.values["waveform"][:shown, :, 0], samples.fs, r_index, names[:shown]),
-                    key="synthetic_strip")
+    for i, fig in enumerate(beats_strip_figures(samples.values["waveform"][:shown, :, 0], samples.fs, r_index,
+                                                names[:shown])):
+        st.plotly_chart(fig, key=f"synthetic_strip_{i}")
     st.dataframe(pd.DataFrame(rr_table_rows(samples.values["rr"][:shown], samples.rr_names, names)), hide_index=True)
 
 st.subheader("Real samples of the same class (held-out data)")
@@ -65,8 +66,9 @@ if real is None:
 elif kind == "ct":
     st.plotly_chart(patch_grid_figure(real, [f"REAL · {real_class}"] * len(real), window, marker=None), key="real_grid")
 else:
-    st.plotly_chart(beats_strip_figure(real["waveform"][:, :, 0], samples.fs, r_index, [real_class] * len(real["rr"]),
-                                       marker=None), key="real_strip")
+    for i, fig in enumerate(beats_strip_figures(real["waveform"][:, :, 0], samples.fs, r_index,
+                                                [real_class] * len(real["rr"]), marker=None)):
+        st.plotly_chart(fig, key=f"real_strip_{i}")
 
 st.subheader("Latent interpolation")
 a, b = st.columns(2)
@@ -77,8 +79,9 @@ if kind == "ct":
     st.plotly_chart(patch_grid_figure(strip.values["hu"], [f"t={t:.2f}" for t in [i / 7 for i in range(8)]], window,
                                       columns=8), key="interpolation")
 else:
-    st.plotly_chart(beats_strip_figure(strip.values["waveform"][:, :, 0], strip.fs, r_index, strip.class_names()),
-                    key="interpolation")
+    for i, fig in enumerate(beats_strip_figures(strip.values["waveform"][:, :, 0], strip.fs, r_index,
+                                                strip.class_names())):
+        st.plotly_chart(fig, key=f"interpolation_{i}")
 st.caption(f"Eight {SYNTHETIC} samples of class {real_class} along the path between the latents of seeds "
            f"{seed_a} and {seed_b}: smooth change means the generator learned a continuous space, not a lookup table.")
 

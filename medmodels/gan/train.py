@@ -30,7 +30,7 @@ from medmodels.model_cards import sha256_of
 SEEDS = {"ct": 20260501, "ecg": 20260502}
 STEPS = {"ct": 20000, "ecg": 15000}
 #: Settings used for the committed weights (see CONFIGS).
-CONFIG = {"ct": "ttur", "ecg": "ttur"}
+CONFIG = {"ct": "ttur", "ecg": "dcgan"}
 BATCH_SIZE = 64
 
 

@@ -10,6 +10,8 @@ from medmodels.gan import SYNTHETIC
 from medmodels.windowing import Window, apply_window
 
 TILE_GAP = 4
+#: Beats per ECG strip: at 25 mm/s each beat keeps room for its label.
+BEATS_PER_STRIP = 6
 
 
 def tile(patches_hu: np.ndarray, window: Window, columns: int) -> np.ndarray:
@@ -58,6 +60,13 @@ def beats_strip_figure(waveform_mv: np.ndarray, fs: float, r_index: int, labels:
     for k in range(1, len(beats)):  # beat boundaries: these are separate beats, not a rhythm strip
         fig.add_vline(x=k * length / fs, line=dict(color="#888", width=1, dash="dot"))
     return fig
+
+
+def beats_strip_figures(waveform_mv: np.ndarray, fs: float, r_index: int, labels: list[str],
+                        marker: str | None = SYNTHETIC) -> list[go.Figure]:
+    """:func:`beats_strip_figure` in strips of at most BEATS_PER_STRIP beats."""
+    return [beats_strip_figure(waveform_mv[i:i + BEATS_PER_STRIP], fs, r_index, labels[i:i + BEATS_PER_STRIP], marker)
+            for i in range(0, len(waveform_mv), BEATS_PER_STRIP)]
 
 
 def rr_table_rows(rr: np.ndarray, names: tuple[str, ...], labels: list[str], marker: str = SYNTHETIC) -> list[dict]:
