@@ -133,9 +133,10 @@ if record is not None:
                     f"{summary['supraventricular_bigeminy_episodes']} supraventricular bigeminy episodes, "
                     f"{len(summary['pauses'])} pauses.")
         if summary.get("irregular_rhythm_percent", 0) >= 5:
-            st.warning(f"Irregularly irregular rhythm (atrial-fibrillation-like RR pattern) in "
+            st.warning(f"Irregular RR pattern (intervals that do not repeat at lags of 1–3 beats) around "
                        f"{summary['irregular_rhythm_percent']:.0f} % of beats: supraventricular ectopic (S) labels are "
-                       "not assigned there. Confirm the rhythm on the strip.")
+                       "not assigned there. Atrial fibrillation or frequent, varying ectopy can cause this: "
+                       "confirm the rhythm on the strip.")
         if len(events):
             st.dataframe(events, hide_index=True, height=min(38 * (len(events) + 1), 300))
 

@@ -69,7 +69,8 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
     labels = [AAMI_CLASSES[i] for i in probabilities.argmax(axis=1)]
     summary = summarise_rhythm(beats, labels, fs, duration_s=x.size / fs)
     irregular = irregular_rhythm(inputs, model.spec)
-    # Share of beats in irregularly irregular (AF-like) rhythm, where S is not assigned.
+    # Share of beats in irregular (non-repeating, AF-like) RR stretches, where S is not assigned; frequent
+    # varying ectopy (e.g. record 119, ventricular bigeminy/trigeminy: about 31 %) also counts.
     summary["irregular_rhythm_percent"] = round(100.0 * float(irregular.mean()), 1) if irregular.size else 0.0
     saliency_beats = np.zeros(0, dtype=np.int64)
     saliency = np.zeros((0, inputs["waveform"].shape[1]), dtype=np.float32)
