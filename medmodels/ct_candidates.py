@@ -76,19 +76,30 @@ def find_candidates(hu: np.ndarray, lung: np.ndarray, *, max_candidates: int = 8
         lung: (rows, cols) bool lung mask on the same grid.
         max_candidates: keep at most this many.
     """
-    tissue = np.clip(np.asarray(hu, dtype=np.float32), -1000.0, 400.0)
+    lung = np.asarray(lung, dtype=bool)
+    if not lung.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return Candidates(empty, empty, np.zeros(0), np.zeros(0, dtype=np.float32))
     sigmas = [r / MODEL_SPACING_MM / np.sqrt(2.0) for r in BLOB_RADII_MM]
+    # Filter only the lung's bounding box plus the widest kernel's reach (scipy's 4σ
+    # truncation, + the peak window): inside the box every value equals the full-slice
+    # filter's, at a fraction of the cost (a third of slices reach beyond the lungs).
+    margin = int(4.0 * max(sigmas) + 0.5) + int(round(5.0 / MODEL_SPACING_MM)) + 1
+    rows_any, cols_any = np.flatnonzero(lung.any(axis=1)), np.flatnonzero(lung.any(axis=0))
+    r0, r1 = max(rows_any[0] - margin, 0), min(rows_any[-1] + margin + 1, lung.shape[0])
+    c0, c1 = max(cols_any[0] - margin, 0), min(cols_any[-1] + margin + 1, lung.shape[1])
+    tissue = np.clip(np.asarray(hu, dtype=np.float32)[r0:r1, c0:c1], -1000.0, 400.0)
     # Scale-normalised negative LoG: bright round blobs of radius r peak at sigma = r/√2.
     stack = np.stack([-(s**2) * ndimage.gaussian_laplace(tissue, s) for s in sigmas])
     best = stack.max(axis=0)
     best_scale = stack.argmax(axis=0)
     peaks = best == ndimage.maximum_filter(best, size=int(round(5.0 / MODEL_SPACING_MM)) | 1)
-    keep = peaks & lung & (tissue > MIN_CENTRE_HU) & (best > 0)
+    keep = peaks & lung[r0:r1, c0:c1] & (tissue > MIN_CENTRE_HU) & (best > 0)
     rows, cols = np.nonzero(keep)
     order = np.argsort(-best[rows, cols], kind="stable")[:max_candidates]
     rows, cols = rows[order], cols[order]
     radii = np.asarray(BLOB_RADII_MM)[best_scale[rows, cols]]
-    return Candidates(rows, cols, 2.0 * radii, best[rows, cols])
+    return Candidates(rows + r0, cols + c0, 2.0 * radii, best[rows, cols])
 
 
 def extract_patches(hu: np.ndarray, rows: np.ndarray, cols: np.ndarray, size: int = PATCH_SIZE) -> np.ndarray:
