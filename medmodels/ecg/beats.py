@@ -75,12 +75,6 @@ class BeatSpec:
 #: features): 64.0 against 62.0-63.4, a difference within the epoch-to-epoch noise.
 DEFAULT_SPEC = BeatSpec(72, 82, tuple(f for f in ALL_RR_FEATURES
                                       if "record_median" not in f and not f.startswith("local_mean_abs_delta")))
-# Aliases of the default spec for code that only needs the shape.
-WINDOW_BEFORE = DEFAULT_SPEC.before
-WINDOW_AFTER = DEFAULT_SPEC.after
-WINDOW_LENGTH = DEFAULT_SPEC.length
-RR_FEATURE_NAMES = DEFAULT_SPEC.rr_features
-N_RR_FEATURES = len(RR_FEATURE_NAMES)
 
 
 def locate_r_peaks(signal_mv: np.ndarray, fs: float, approx_samples: np.ndarray,
@@ -125,7 +119,7 @@ def morphology_channels(windows: np.ndarray) -> np.ndarray:
     """
     w = np.asarray(windows, dtype=np.float32)
     if w.shape[0] == 0:
-        return np.zeros((0, w.shape[1] if w.ndim == 2 else WINDOW_LENGTH, 2), dtype=np.float32)
+        return np.zeros((0, w.shape[1] if w.ndim == 2 else DEFAULT_SPEC.length, 2), dtype=np.float32)
     template = np.median(w, axis=0)
     amplitude = max(float(np.ptp(template)), 0.1)
     relative = (w - template[None, :]) / amplitude
@@ -147,7 +141,7 @@ def _patterned_rr_change(pre_rr: np.ndarray, eps: float) -> np.ndarray:
     return change / np.maximum(pre_rr, eps)
 
 
-def rr_features(beat_samples: np.ndarray, fs: float, names: tuple[str, ...] = RR_FEATURE_NAMES) -> np.ndarray:
+def rr_features(beat_samples: np.ndarray, fs: float, names: tuple[str, ...] = DEFAULT_SPEC.rr_features) -> np.ndarray:
     """RR-interval context of each beat; float32 (n_beats, len(names)), columns in ``names`` order.
 
     Pre/post RR are in seconds internally; the first beat borrows its post RR

@@ -99,38 +99,18 @@ def selection_score(metrics: dict) -> float:
     return float(np.mean([metrics[c]["F1"] or 0.0 for c in ("S", "V")]))
 
 
-def learning_rate(n_beats: int, schedule_epochs: int):
-    """Cosine decay from LEARNING_RATE to 0 over ``schedule_epochs`` (or a constant rate).
-
-    The decay smooths the epoch-to-epoch swings of the validation score, so the
-    chosen epoch is less of a lucky draw; the final model follows the same
-    schedule as the cross-validation models and stops at the chosen epoch.
-    """
-    import keras
-
-    if not COSINE_DECAY:
-        return LEARNING_RATE
-    steps = schedule_epochs * int(np.ceil(n_beats / BATCH_SIZE))
-    return keras.optimizers.schedules.CosineDecay(LEARNING_RATE, decay_steps=max(steps, 1))
-
-
-COSINE_DECAY = False
-
-
 def fit_classifier(train_x, train_y, epochs: int, seed: int, spec: BeatSpec = DEFAULT_SPEC,
-                   watch_x: dict[str, np.ndarray] | None = None, verbose: bool = False,
-                   schedule_epochs: int | None = None):
+                   watch_x: dict[str, np.ndarray] | None = None, verbose: bool = False):
     """Train a fresh classifier for ``epochs``; returns ``(model, logits of watch_x after each epoch)``.
 
-    ``schedule_epochs``: the learning-rate schedule's horizon (default ``epochs``).
+    Constant learning rate: a cosine decay scored no better in DS1 cross-validation.
     """
     import keras
 
     keras.utils.set_random_seed(seed)
     weights = class_weights(train_y)
     model = build_beat_classifier(seed, spec)
-    rate = learning_rate(len(train_y), schedule_epochs or epochs)
-    model.compile(optimizer=keras.optimizers.Adam(rate),
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     rng = np.random.default_rng(seed)
     sample_weight = np.array([weights[c] for c in train_y], dtype=np.float32)
@@ -207,7 +187,7 @@ def train(out_dir: Path = MODEL_DIR, epochs: int = EPOCHS, seed: int = SEED, ver
     if verbose:
         print(f"cross-validation: pooled S/V F1 per epoch {cv['scores']}; best epoch {best}", flush=True)
     train_x, train_y = _with_extra(record_dataset(DS1, spec), extra_train)
-    model, _ = fit_classifier(train_x, train_y, best, seed, spec, schedule_epochs=epochs)
+    model, _ = fit_classifier(train_x, train_y, best, seed, spec)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path = out_dir / WEIGHTS_FILE
