@@ -63,6 +63,11 @@ def dihedral_views(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate(views))
 
 
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Probabilities (float32) from logits, clipped so no overflow warning or NaN."""
+    return (1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, dtype=np.float64), -60.0, 60.0)))).astype(np.float32)
+
+
 #: Candidates per slice re-scored with the 8 test-time views (single-view rank 23 was the
 #: worst rank of a held-out native nodule before averaging, fold A).
 TTA_TOP_K = 24
@@ -114,12 +119,12 @@ class Detector:
             top = np.concatenate([idx[np.argsort(-logits[idx], kind="stable")[:top_k]]
                                   for idx in (np.flatnonzero(slice_index == s) for s in np.unique(slice_index))])
             logits[top] = self.logits(patches_hu[top])
-        return (1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))).astype(np.float32)
+        return _sigmoid(logits)
 
     def probabilities(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Nodule probability (k,) for HU patches (k, 64, 64)."""
         logits = self.logits(patches_hu, batch_size).astype(np.float64)
-        return (1.0 / (1.0 + np.exp(-np.clip(logits, -60.0, 60.0)))).astype(np.float32)
+        return _sigmoid(logits)
 
 
 def member_files(model_dir: Path, weights_file: str = WEIGHTS_FILE) -> list[Path]:
