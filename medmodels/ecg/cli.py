@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             result = analyse_record_file(record, args.lead)
         except InputError as exc:
             print(f"{record}: {exc}", file=sys.stderr)
-            status = 2
+            status = 1  # as `info` and `ct`; 2 stays argparse's usage error
             continue
         target = out_dir / f"{Path(record).name}.json"
         target.write_text(json.dumps(result, indent=1) + "\n")

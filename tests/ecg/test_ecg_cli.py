@@ -29,3 +29,12 @@ def test_cli_json_schema(mitdb, classifier, tmp_path):
 def test_cli_other_lead(mitdb, classifier, tmp_path):
     assert main(["ecg", str(mitdb / "100"), "--json", str(tmp_path), "--lead", "V5"]) == 0
     assert json.loads((tmp_path / "100.json").read_text())["lead"] == "V5"
+
+
+def test_cli_bad_record_is_reported_and_others_still_written(mitdb, classifier, tmp_path, capsys):
+    junk = tmp_path / "junk"
+    (tmp_path / "junk.hea").write_text("this is not a WFDB header\n")
+    out = tmp_path / "out"
+    assert main(["ecg", str(junk), str(mitdb / "119"), "--json", str(out)]) == 1
+    assert "junk" in capsys.readouterr().err
+    assert (out / "119.json").is_file() and not (out / "junk.json").exists()
