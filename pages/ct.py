@@ -15,6 +15,9 @@ from medmodels.lung_mask import lung_outline
 from medmodels.model_cards import card_summary
 from medmodels.text import CT_UPLOAD_HELP, INTENDED_USE
 from medmodels.windowing import PRESETS, Window
+from pages import run_through_router
+
+run_through_router()
 
 st.title("CT review")
 st.caption(INTENDED_USE)

@@ -17,6 +17,9 @@ from medmodels.model_cards import card_summary
 from medmodels.sources import expand_sources
 from medmodels.text import ECG_UPLOAD_HELP, INTENDED_USE
 from medmodels.wfdb_io import group_records, load_ecg_files
+from pages import run_through_router
+
+run_through_router()
 
 st.title("ECG review")
 st.caption(INTENDED_USE)

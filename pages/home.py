@@ -7,6 +7,9 @@ from medmodels import cache
 from medmodels.config import data_dir
 from medmodels.model_cards import card_summary, installed_cards
 from medmodels.text import INTENDED_USE, PRIVACY
+from pages import run_through_router
+
+run_through_router()
 
 st.title("Clinical deep-learning review dashboard")
 st.warning(INTENDED_USE, icon=":material/warning:")

@@ -11,6 +11,9 @@ from medmodels.gan.augment import format_summary
 from medmodels.gan.quality import quality_rows, tstr_text
 from medmodels.gan.view import beats_strip_figures, patch_grid_figure, rr_table_rows
 from medmodels.windowing import PRESETS, Window
+from pages import run_through_router
+
+run_through_router()
 
 st.title("Synthetic samples")
 st.warning(STATEMENT, icon=":material/science:")

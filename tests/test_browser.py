@@ -33,8 +33,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def _start_server():
+    """A fresh `streamlit run app.py` on a free loopback port: (process, url)."""
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
@@ -53,12 +53,22 @@ def server():
     else:
         proc.kill()
         pytest.fail("streamlit did not start: " + proc.stdout.read().decode()[-2000:])
-    yield url
+    return proc, url
+
+
+def _stop_server(proc) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    proc, url = _start_server()
+    yield url
+    _stop_server(proc)
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +163,23 @@ def test_twelve_lead_example_in_the_browser(server, page):
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     _assert_no_error(page)
     _shoot(page, "ecg-12-lead")
+
+
+def test_deep_link_to_a_fresh_server_goes_through_the_router(browser):
+    # A shared link such as /ecg may be the very first request after a restart; it must get
+    # app.py's navigation and wide layout, not Streamlit's pages/-folder mode (pages.run_through_router).
+    proc, url = _start_server()
+    try:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"{url}/ecg")
+        page.get_by_role("heading", name="ECG").first.wait_for(timeout=120_000)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Synthetic samples").wait_for(timeout=30_000)
+        assert "synthetic" not in nav.inner_text().split()  # the folder's file names are not the menu
+        assert page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"] > 900  # wide layout
+        _assert_no_error(page)
+        _shoot(page, "deep_link_ecg")
+        context.close()
+    finally:
+        _stop_server(proc)

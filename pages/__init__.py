@@ -1,0 +1,27 @@
+"""The page scripts: thin, widgets then ``medmodels`` calls; ``app.py``'s ``st.navigation`` runs them."""
+
+from pathlib import Path
+
+ROUTER = Path(__file__).resolve().parent.parent / "app.py"
+
+
+def run_through_router() -> None:
+    """Make sure this page runs under ``app.py``'s navigation; call first in every page script.
+
+    Streamlit 1.67 runs a request in its older ``pages/``-folder mode until some
+    session of the process has run ``st.navigation``: on a freshly started
+    server a first request straight to ``/ecg`` would run this script without
+    ``app.py`` (the sidebar lists the folder's files, the layout is narrow).
+    Then this leaves that mode, as ``st.navigation`` itself does, runs the
+    router, which runs this page again within the same script run (so widget
+    events are kept), and stops the outer run. Browser and AppTest tests cover it.
+    """
+    import runpy
+
+    import streamlit as st
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        runpy.run_path(str(ROUTER), run_name="__main__")
+        st.stop()
