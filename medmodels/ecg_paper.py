@@ -121,7 +121,8 @@ def strip_figure(
         _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_range[1] - 0.2)
     x_range = (window.start / fs, window.start / fs + length_s)
     paper_axes(fig, x_range, y_range)
-    fig.add_annotation(x=x_range[0], y=y_range[1], xanchor="left", yanchor="top", text=lead_name,
+    # Above the paper's left corner: inside it, reference labels (top) and class markers (bottom) would hit it.
+    fig.add_annotation(x=0, y=1, xref="paper", yref="paper", xanchor="left", yanchor="bottom", text=lead_name,
                        showarrow=False, font=dict(size=13))
     fig.update_layout(height=_height_for(length_s, y_range[1] - y_range[0]))
     return fig

@@ -178,6 +178,7 @@ def test_deep_link_to_a_fresh_server_goes_through_the_router(browser):
         nav.get_by_text("Synthetic samples").wait_for(timeout=30_000)
         assert "synthetic" not in nav.inner_text().split()  # the folder's file names are not the menu
         assert page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"] > 900  # wide layout
+        page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)  # the example is analysed, not just laid out
         _assert_no_error(page)
         _shoot(page, "deep_link_ecg")
         context.close()

@@ -44,6 +44,13 @@ def test_beat_labels_only_inside_the_window():
     assert len(text_traces) == 1 and list(text_traces[0].text) == ["V", "A"]
 
 
+def test_lead_name_stays_clear_of_the_beat_labels():
+    y = _ecg_like(36_000)
+    fig = strip_figure(y, 360.0, 10.0, 5.0, lead_name="MLII", beat_samples=np.array([3601]), beat_labels=["N"])
+    (lead,) = [a for a in fig.layout.annotations if a.text == "MLII"]
+    assert (lead.xref, lead.yref, lead.y, lead.yanchor) == ("paper", "paper", 1, "bottom")  # above the paper
+
+
 def test_window_is_clipped_to_the_record():
     assert window_samples(1000, 100.0, 8.0, 5.0) == slice(800, 1000)
     assert window_samples(1000, 100.0, -3.0, 1.0) == slice(0, 100)
