@@ -64,4 +64,4 @@ def _add_scale_bar(fig: go.Figure, height_mm: float, width_mm: float, unit: str)
     y = 0.95 * height_mm
     fig.add_shape(type="line", x0=x0, x1=x1, y0=y, y1=y, line=dict(color="yellow", width=4))
     fig.add_annotation(x=(x0 + x1) / 2, y=y, yshift=12, text=f"{length:g} {unit}", showarrow=False,
-                       font=dict(color="yellow", size=13))
+                       font=dict(color="yellow", size=13), bgcolor="rgba(0,0,0,0.55)")  # legible on bright tissue

@@ -20,4 +20,5 @@ def test_slice_figure_keeps_physical_aspect_and_draws_the_scale_bar():
     bar = fig.layout.shapes[0]
     assert bar.x1 - bar.x0 == pytest.approx(20.0)  # 200 px × 0.7 mm = 140 mm wide: a 20 mm bar
     assert fig.layout.annotations[0].text == "20 mm"
+    assert fig.layout.annotations[0].bgcolor.startswith("rgba(0,0,0")  # yellow label on a dark box, legible on tissue
     assert fig.data[0].z.shape == (100, 200, 3) and fig.data[0].z.max() == 0
