@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import MODELS_DIR
+from .ct.metrics import sigmoid
 from .ct_candidates import (
     PATCH_SIZE, extract_patches, find_candidates, resample_to_model_spacing, to_original_pixels,
 )
@@ -61,11 +62,6 @@ def dihedral_views(x: np.ndarray) -> np.ndarray:
     """
     views = [np.rot90(v, r, axes=(1, 2)) for v in (x, x[:, :, ::-1]) for r in range(4)]
     return np.ascontiguousarray(np.concatenate(views))
-
-
-def _sigmoid(logits: np.ndarray) -> np.ndarray:
-    """Probabilities (float32) from logits, clipped so no overflow warning or NaN."""
-    return (1.0 / (1.0 + np.exp(-np.clip(np.asarray(logits, dtype=np.float64), -60.0, 60.0)))).astype(np.float32)
 
 
 #: Candidates per slice re-scored with the 8 test-time views (single-view rank 23 was the
@@ -119,12 +115,11 @@ class Detector:
             top = np.concatenate([idx[np.argsort(-logits[idx], kind="stable")[:top_k]]
                                   for idx in (np.flatnonzero(slice_index == s) for s in np.unique(slice_index))])
             logits[top] = self.logits(patches_hu[top])
-        return _sigmoid(logits)
+        return sigmoid(logits).astype(np.float32)
 
     def probabilities(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Nodule probability (k,) for HU patches (k, 64, 64)."""
-        logits = self.logits(patches_hu, batch_size).astype(np.float64)
-        return _sigmoid(logits)
+        return sigmoid(self.logits(patches_hu, batch_size)).astype(np.float32)
 
 
 def member_files(model_dir: Path, weights_file: str = WEIGHTS_FILE) -> list[Path]:

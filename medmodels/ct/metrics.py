@@ -43,7 +43,7 @@ def patient_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, patients: np.n
 
 
 def sigmoid(logits: np.ndarray, temperature: float = 1.0, bias: float = 0.0) -> np.ndarray:
-    """Probability of malignancy from logits: sigmoid((logit - bias) / temperature)."""
+    """Probabilities (float64) from logits: sigmoid((logit - bias) / temperature), clipped: no overflow, no NaN."""
     z = (np.asarray(logits, dtype=np.float64) - bias) / temperature
     return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
 
