@@ -89,3 +89,31 @@ def malignancy_of_candidates(model, hu_slice: np.ndarray, spacing_mm: tuple[floa
     if listed.size:
         out[listed] = model.predict_crops(candidate_crops(hu_slice, spacing_mm, scored, listed))
     return out
+
+
+def malignancy_performance_note(card: dict) -> str:
+    """One sentence for the page: the malignancy model's test AUC beside what nodule size alone achieves.
+
+    Read from the card's ``metrics.test`` (written by ``python -m medmodels.evaluate ct --update-card``);
+    empty when the card has no test figures. Size is the strongest malignancy cue, so a reviewer
+    needs to know how much the network adds to it.
+    """
+    test = card.get("metrics", {}).get("test", {})
+    if "auc" not in test or "diameter_baseline_auc" not in test:
+        return ""
+    lo, hi = test.get("auc_ci95", (float("nan"), float("nan")))
+    note = (f"On held-out patients' reader-outlined nodules: AUC {test['auc']:.2f} (95 % CI {lo:.2f}–{hi:.2f}); "
+            f"the nodule's size alone reaches {test['diameter_baseline_auc']:.2f}")
+    if "auc_minus_diameter_baseline_ci95" not in test:
+        return note + "."
+    d_lo, d_hi = test["auc_minus_diameter_baseline_ci95"]
+    verdict = ("the network ranks slightly better than size alone" if d_lo > 0
+               else "the network is not shown to rank better than size alone")
+    note = (f"{note}: {verdict} (difference {test['auc_minus_diameter_baseline']:+.3f}, "
+            f"95 % CI {d_lo:+.3f} to {d_hi:+.3f})")
+    validation = card.get("metrics", {}).get("validation", {})
+    if "auc" in validation and "diameter_baseline_auc" in validation:
+        # the split that chose the model: where it disagrees with the test split, say so
+        note += (f"; on the validation patients: AUC {validation['auc']:.2f}, size alone "
+                 f"{validation['diameter_baseline_auc']:.2f}")
+    return note + "."

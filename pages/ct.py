@@ -8,7 +8,8 @@ from medmodels import InputError, cache, load_ct
 from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
 from medmodels.ct_detector import CAM_LAYER, patch_channels, read_detector_card, score_series, score_slice
 from medmodels.ct_review import (
-    candidate_table, malignancy_of_candidates, patch_at, series_strip_figure, suspicious_slices,
+    candidate_table, malignancy_of_candidates, malignancy_performance_note, patch_at, series_strip_figure,
+    suspicious_slices,
 )
 from medmodels.ct_view import ct_slice_figure
 from medmodels.lung_mask import lung_outline
@@ -155,7 +156,8 @@ if image is not None:
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                                   key="ct_candidates")
             st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. It was trained on "
-                       "reader-outlined nodules, so on automatic candidates it is a rough guide only.")
+                       "reader-outlined nodules, so on automatic candidates it is a rough guide only. "
+                       + (malignancy_performance_note(malignancy_model.card) if malignancy_model is not None else ""))
             rows = picked.selection.rows if picked else []
         else:
             st.caption("No candidate above 5 % on this slice.")

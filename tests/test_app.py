@@ -171,6 +171,8 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     top = table.iloc[0]
     assert abs(top["row"] - 367) < 16 and abs(top["col"] - 316) < 16  # LUNA16 centre of the nodule
     assert 0 <= top["malignancy likelihood"] <= 1
+    malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
+    assert "size alone reaches 0.83" in malignancy_caption  # the card's test figures, beside the scores
     at.number_input[-2].set_value(367)
     at.number_input[-1].set_value(316)
     next(t for t in at.toggle if t.label == "Zoom here").set_value(True).run()

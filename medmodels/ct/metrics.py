@@ -20,26 +20,47 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def patient_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, patients: np.ndarray,
-                          n_resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
-    """Percentile CI of the AUC, resampling patients (all their crops together) with replacement.
+def patient_resamples(patients: np.ndarray, n_resamples: int, seed: int):
+    """Row indices of ``n_resamples`` bootstrap samples drawn by patient (all of a patient's rows together).
 
     Patient-level resampling respects that one patient's crops (several reads
-    of the same nodule) are correlated. Resamples with one class only are skipped.
+    of the same nodule) are correlated.
     """
-    labels, scores, patients = np.asarray(labels), np.asarray(scores), np.asarray(patients)
-    unique, inverse = np.unique(patients, return_inverse=True)
+    unique, inverse = np.unique(np.asarray(patients), return_inverse=True)
     rows_of = [np.flatnonzero(inverse == i) for i in range(unique.size)]
     rng = np.random.default_rng(seed)
-    aucs = []
     for _ in range(n_resamples):
-        chosen = rng.integers(0, unique.size, unique.size)
-        rows = np.concatenate([rows_of[i] for i in chosen])
-        auc = roc_auc(labels[rows], scores[rows])
-        if np.isfinite(auc):
-            aucs.append(auc)
+        yield np.concatenate([rows_of[i] for i in rng.integers(0, unique.size, unique.size)])
+
+
+def _percentile_interval(values: list[float], level: float) -> tuple[float, float]:
     alpha = (1.0 - level) / 2.0
-    return float(np.quantile(aucs, alpha)), float(np.quantile(aucs, 1.0 - alpha))
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1.0 - alpha))
+
+
+def patient_bootstrap_auc(labels: np.ndarray, scores: np.ndarray, patients: np.ndarray,
+                          n_resamples: int = 2000, seed: int = 0, level: float = 0.95) -> tuple[float, float]:
+    """Percentile CI of the AUC over patient-level resamples; resamples with one class only are skipped."""
+    labels, scores = np.asarray(labels), np.asarray(scores)
+    aucs = [roc_auc(labels[rows], scores[rows]) for rows in patient_resamples(patients, n_resamples, seed)]
+    return _percentile_interval([a for a in aucs if np.isfinite(a)], level)
+
+
+def patient_bootstrap_auc_difference(labels: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray,
+                                     patients: np.ndarray, n_resamples: int = 2000, seed: int = 0,
+                                     level: float = 0.95) -> tuple[float, float]:
+    """Percentile CI of AUC(a) − AUC(b), both scored on the same patient-level resamples (paired).
+
+    Pairing is what makes the interval answer "does a rank better than b on
+    these patients?": the two AUCs share most of their sampling noise.
+    """
+    labels, scores_a, scores_b = np.asarray(labels), np.asarray(scores_a), np.asarray(scores_b)
+    differences = []
+    for rows in patient_resamples(patients, n_resamples, seed):
+        difference = roc_auc(labels[rows], scores_a[rows]) - roc_auc(labels[rows], scores_b[rows])
+        if np.isfinite(difference):
+            differences.append(difference)
+    return _percentile_interval(differences, level)
 
 
 def sigmoid(logits: np.ndarray, temperature: float = 1.0, bias: float = 0.0) -> np.ndarray:
