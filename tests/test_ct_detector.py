@@ -54,11 +54,17 @@ def test_grad_cam_changes_when_weights_are_randomised_and_never_mutates(detector
     x = patch_channels(scored.patches[:20])
     before = [w.copy() for w in detector.keras_model.get_weights()]
     trained = grad_cam(detector.keras_model, x, CAM_LAYER, 0)
+    import keras
+
+    # The output layer's initialiser draws from Keras' global generator (as in training, which seeds it
+    # first): seed it here too, or the randomised model depends on what earlier tests drew.
+    keras.utils.set_random_seed(12345)
     randomised = build_detector(seed=12345)  # a fresh clone with re-initialised weights
     random_maps = grad_cam(randomised, x, CAM_LAYER, 0)
     correlations = [spearmanr(a.ravel(), b.ravel())[0] for a, b in zip(trained, random_maps)
                     if a.std() > 0 and b.std() > 0]
-    assert np.nanmean(correlations) < 0.5
+    assert len(correlations) >= 10  # most pairs of maps have structure to compare
+    assert np.mean(correlations) < 0.5
     for w0, w1 in zip(before, detector.keras_model.get_weights()):
         np.testing.assert_array_equal(w0, w1)
     flat = grad_cam(detector.keras_model, np.zeros((1, 64, 64, 2), np.float32), CAM_LAYER, 0)
