@@ -67,11 +67,12 @@ def ecg_model():
 
 
 @st.cache_resource(show_spinner="Loading the CT nodule detector…")
-def ct_detector():
-    """The committed nodule detector, loaded once per server (read-only, shared)."""
-    from .ct_detector import load_detector
+def ct_detector(fold: str | None = None):
+    """The committed nodule detector, or with ``fold`` that fold's held-out-series model; loaded once per server
+    (read-only, shared)."""
+    from .ct_detector import load_detector, load_fold_detector
 
-    return load_detector()
+    return load_fold_detector(fold) if fold else load_detector()
 
 
 @st.cache_resource(show_spinner="Loading the CT malignancy model…")

@@ -5,6 +5,8 @@ Computing the heat map (:func:`probability_map`) is separate from drawing it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -48,8 +50,12 @@ def probability_map(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, 
 
 def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], window: Window, heat: np.ndarray,
                     outline: np.ndarray, *, opacity: float, title: str = "",
-                    candidates: tuple[np.ndarray, np.ndarray, list[str]] | None = None) -> go.Figure:
-    """The slice with the heat map (opacity-controlled, colour bar), a faint lung outline and candidate labels."""
+                    candidates: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
+                    references: Sequence[tuple[float, float, float]] = ()) -> go.Figure:
+    """The slice with the heat map (opacity-controlled, colour bar), a faint lung outline and candidate labels.
+
+    ``references``: (row, col, radius mm) of reference nodules on this slice, drawn as dashed yellow circles.
+    """
     fig = ct_slice_figure(hu_slice, spacing_mm, window, title=title)
     row_mm, col_mm = spacing_mm
     rows, cols = heat.shape
@@ -67,6 +73,10 @@ def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], windo
                                  textfont=dict(color="cyan", size=12),
                                  marker=dict(symbol="circle-open", size=18, color="cyan", line=dict(width=2)),
                                  hovertemplate="%{text}<extra></extra>", showlegend=False))
+    for ref_row, ref_col, radius_mm in references:
+        x0, y0 = (ref_col + 0.5) * col_mm, (ref_row + 0.5) * row_mm
+        fig.add_shape(type="circle", x0=x0 - radius_mm, x1=x0 + radius_mm, y0=y0 - radius_mm, y1=y0 + radius_mm,
+                      line=dict(color="yellow", width=2, dash="dash"))
     return fig
 
 

@@ -142,6 +142,17 @@ def load_detector(model_dir: Path = DETECTOR_DIR, weights_file: str = WEIGHTS_FI
     return Detector(models[0], sha256_of(weights), members=tuple(models[1:]))
 
 
+def installed_folds(model_dir: Path = DETECTOR_DIR) -> set[str]:
+    """Names of the held-out-series fold models installed beside the final detector (``folds/<name>.weights.h5``)."""
+    return {p.name.removesuffix(".weights.h5") for p in (Path(model_dir) / "folds").glob("fold-?.weights.h5")}
+
+
+def load_fold_detector(fold: str, model_dir: Path = DETECTOR_DIR) -> Detector:
+    """The fold model ``fold`` (trained on one LIDC series, tested on the other; see the card's ``test_data``)."""
+    detector = load_detector(Path(model_dir) / "folds", f"{fold}.weights.h5")
+    return replace(detector, name=f"{detector.name} ({fold})")
+
+
 def read_detector_card(model_dir: Path = DETECTOR_DIR) -> dict:
     path = Path(model_dir) / "card.json"
     return json.loads(path.read_text()) if path.exists() else {}

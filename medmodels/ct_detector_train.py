@@ -103,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     x, y = training_set(list(series.values()), train_crops, rng)
     model = fit(x, y, SEED, args.epochs)
     model.save_weights(str(args.out / WEIGHTS_FILE))
-    card = build_card(args.out, figures, len(train_crops), train_table, held_out, len(y), int(y.sum()), time.time() - started)
+    card = build_card(args.out, figures, len(train_crops), train_table, held_out, len(y), int(y.sum()),
+                      time.time() - started, {p: prepared.image.series_uid for p, prepared in series.items()})
     (args.out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
     print("\n".join(reports))
     print(f"done in {time.time() - started:.0f} s; weights sha256 {card['weights']['sha256']}")
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_card(out: Path, figures: dict, n_crops: int, train_table, held_out, n_patches: int, n_positive: int,
-               seconds: float) -> dict:
+               seconds: float, series_uids: dict[str, str]) -> dict:
     return {
         "name": DETECTOR_NAME,
         "version": "0.1.0",
@@ -130,6 +131,8 @@ def build_card(out: Path, figures: dict, n_crops: int, train_table, held_out, n_
         "training_data": {
             "summary": "LIDC-IDRI series 0001 and 0003 (final model; one each in the folds) + nodule crops of other LIDC patients",
             "series": ["LIDC-IDRI-0001", "LIDC-IDRI-0003"],
+            # Lets the app recognise these series in an upload and show the fold model that held each out.
+            "series_uids": series_uids,
             "positives": "native LUNA16 nodules on every slice they cross, and real nodule crops blended with a soft "
                          "mask into the training series (half at vessel/pleura candidates, half in random lung)",
             "negatives": "the candidate generator's false alarms and random parenchyma of the training series",

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .ct_detector import DETECTOR_DIR, load_detector
+from .ct_detector import load_fold_detector
 
 
 def detector_figures(tta: bool = True) -> list[str]:
@@ -23,7 +23,7 @@ def detector_figures(tta: bool = True) -> list[str]:
     files = lidc_series()
     lines = []
     for fold, (_, test_patient) in FOLDS.items():
-        detector = replace(load_detector(DETECTOR_DIR / "folds", f"{fold}.weights.h5"), tta=tta)
+        detector = replace(load_fold_detector(fold), tta=tta)
         series = prepare_series(test_patient, files[test_patient])
         auc = patch_auc(detector, series, held_out_crops, np.random.default_rng(SEED + 1))
         lines.append(format_figures(fold, series_figures(detector, series), auc))

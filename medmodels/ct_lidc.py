@@ -52,3 +52,17 @@ def luna16_nodules(series_uid: str) -> list[Nodule]:
     table = pd.read_csv(data_dir() / "ct" / "luna16" / "annotations.csv")
     rows = table[table["seriesuid"] == series_uid]
     return [Nodule(r.coordX, r.coordY, r.coordZ, r.diameter_mm) for r in rows.itertuples()]
+
+
+def reference_nodules(series_uid: str) -> list[Nodule]:
+    """:func:`luna16_nodules` for display: [] when the series has none or the data folder lacks the list.
+
+    The reference exists only for the public LIDC-IDRI series; a clinician's own
+    upload has none, and its absence must never stop the page.
+    """
+    if not series_uid:
+        return []
+    try:
+        return luna16_nodules(series_uid)
+    except (FileNotFoundError, KeyError, ValueError):
+        return []

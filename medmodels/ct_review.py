@@ -5,12 +5,18 @@ Pure functions; no Streamlit. Grad-CAM itself lives in ``medmodels.ct.gradcam``.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_spacing
 from .ct_detector import SliceCandidates
+from .ct_lidc import Nodule
+from .dicom_io import CTImage
 
 #: Candidates below this probability are not listed (they still shape the heat map).
 LIST_THRESHOLD = 0.05
@@ -30,6 +36,58 @@ def candidate_table(scored: SliceCandidates, slice_number: int, malignancy: np.n
     })
     table["malignancy likelihood"] = np.round(malignancy[keep], 3) if malignancy is not None else np.nan
     return table
+
+
+@dataclass(frozen=True)
+class ReferenceOnSlice:
+    """A reference nodule crossing one slice, and where the detector ranked it there.
+
+    ``row``/``col``: its centre in original pixels; ``radius_mm``: the radius of
+    its cross-section on this slice (a sphere of the reference diameter);
+    ``rank``/``probability``: the best candidate inside that cross-section (rank
+    among all the slice's candidates, 1 = strongest), or None when none is inside.
+    """
+
+    row: float
+    col: float
+    radius_mm: float
+    diameter_mm: float
+    rank: int | None
+    probability: float | None
+
+    def describe(self, n_candidates: int) -> str:
+        found = (f"the detector ranks it #{self.rank} of {n_candidates} candidates here (p {self.probability:.2f})"
+                 if self.rank is not None else f"none of the {n_candidates} candidates here lies inside it")
+        return f"{self.diameter_mm:.1f} mm reference nodule: {found}"
+
+
+#: A candidate counts as on a reference nodule within this distance even when the cross-section is smaller.
+MIN_MATCH_RADIUS_MM = 3.0
+
+
+def references_on_slice(nodules: Sequence[Nodule], image: CTImage, index: int,
+                        scored: SliceCandidates) -> list[ReferenceOnSlice]:
+    """The reference nodules whose sphere crosses slice ``index``, matched to its candidates (strongest first)."""
+    row_mm, col_mm = image.spacing[1:]
+    z = image.z_positions[index]
+    found = []
+    for nodule in nodules:
+        radius = nodule.diameter_mm / 2
+        if abs(z - nodule.z_mm) > radius:
+            continue
+        section = math.sqrt(radius ** 2 - (z - nodule.z_mm) ** 2)
+        row, col = nodule.pixel(image)
+        distance = np.hypot((scored.rows - row) * row_mm, (scored.cols - col) * col_mm)
+        inside = np.flatnonzero(distance <= max(section, MIN_MATCH_RADIUS_MM))
+        best = int(inside[0]) if inside.size else None  # candidates are sorted strongest first
+        found.append(ReferenceOnSlice(row, col, section, nodule.diameter_mm, None if best is None else best + 1,
+                                      None if best is None else float(scored.probabilities[best])))
+    return found
+
+
+def start_slice(image: CTImage, nodules: Sequence[Nodule]) -> int:
+    """Slice index to open an image at: the first reference nodule's central slice, else the middle one."""
+    return nodules[0].central_slice(image) if nodules else (image.n_slices - 1) // 2
 
 
 def patch_at(hu_slice: np.ndarray, spacing_mm: tuple[float, float], row: float, col: float) -> np.ndarray:

@@ -8,10 +8,14 @@ from .config import data_path
 
 
 def ct_examples() -> dict[str, list[Path]]:
-    """Example CT sources by label: pydicom's CT_small always, LIDC series when the data folder has them."""
+    """Example CT sources by label: LIDC series when the data folder has them, then pydicom's CT_small always.
+
+    A full chest series comes first (the page's default): CT_small is a 128×128 crop with no lung
+    fields, which shows how the page declines, not what it does.
+    """
     from pydicom.data import get_testdata_file
 
-    examples = {"CT_small.dcm (pydicom sample, 1 slice)": [Path(get_testdata_file("CT_small.dcm"))]}
+    examples = {}
     lidc = data_path("ct", "lidc")
     if lidc is not None:
         for patient in sorted(p for p in lidc.iterdir() if p.is_dir()):
@@ -19,6 +23,7 @@ def ct_examples() -> dict[str, list[Path]]:
                 slices = sorted(series.glob("*.dcm"))
                 if slices:
                     examples[f"{patient.name} (LIDC-IDRI chest CT, {len(slices)} slices)"] = slices
+    examples["CT_small.dcm (pydicom sample, 1 slice)"] = [Path(get_testdata_file("CT_small.dcm"))]
     return examples
 
 

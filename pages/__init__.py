@@ -25,3 +25,11 @@ def run_through_router() -> None:
         PagesManager.uses_pages_directory = False
         runpy.run_path(str(ROUTER), run_name="__main__")
         st.stop()
+
+
+def show_provenance(provenance) -> None:
+    """A :class:`medmodels.provenance.Provenance` note: a warning when the model was trained on this input."""
+    import streamlit as st
+
+    if provenance is not None:
+        (st.warning if provenance.seen_in_training else st.info)(provenance.note, icon=":material/model_training:")

@@ -6,17 +6,21 @@ import streamlit as st
 
 from medmodels import InputError, cache, load_ct
 from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
-from medmodels.ct_detector import CAM_LAYER, patch_channels, read_detector_card, score_series, score_slice
+from medmodels.ct_detector import (
+    CAM_LAYER, installed_folds, patch_channels, read_detector_card, score_series, score_slice,
+)
+from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
-    candidate_table, malignancy_of_candidates, malignancy_performance_note, patch_at, series_strip_figure,
-    suspicious_slices,
+    candidate_table, malignancy_of_candidates, malignancy_performance_note, patch_at, references_on_slice,
+    series_strip_figure, start_slice, suspicious_slices,
 )
 from medmodels.ct_view import ct_slice_figure
 from medmodels.lung_mask import lung_outline
 from medmodels.model_cards import card_summary
+from medmodels.provenance import ct_series_provenance
 from medmodels.text import CT_UPLOAD_HELP, INTENDED_USE
 from medmodels.windowing import PRESETS, Window
-from pages import run_through_router
+from pages import run_through_router, show_provenance
 
 run_through_router()
 
@@ -50,11 +54,13 @@ def choose_window(image) -> Window:
     return Window(width, level)
 
 
-def load_detector_or_none():
+def detector_for(image):
+    """(detector, provenance): the fold model that held this series out if the final model trained on it."""
+    where = ct_series_provenance(image.series_uid, read_detector_card(), installed_folds())
     try:
-        return cache.ct_detector()
+        return cache.ct_detector(where[0] if where else None), (where[1] if where else None)
     except FileNotFoundError:
-        return None
+        return None, None
 
 
 def jump_to(slice_index: int) -> None:
@@ -74,8 +80,10 @@ if image is not None:
     if image.skipped:
         with st.expander(f"{len(image.skipped)} file(s) of the upload were left out"):
             st.dataframe(pd.DataFrame(image.skipped, columns=["file", "reason"]), hide_index=True)
-    detector = load_detector_or_none() if image.is_ct else None
+    detector, provenance = detector_for(image) if image.is_ct else (None, None)
+    show_provenance(provenance)
     scores = cache.memoised("ct-scores", image_key, dict) if detector else {}
+    references = cache.memoised("ct-references", image_key, lambda: reference_nodules(image.series_uid))
 
     left, right = st.columns([3, 1])
     with right:
@@ -83,7 +91,9 @@ if image is not None:
         st.caption(f"W {window.width:g} / L {window.level:g}")
         index = 0
         if image.n_slices > 1:
-            st.session_state.setdefault("ct_slice", (image.n_slices + 1) // 2)
+            if st.session_state.get("ct_slice_of") != image_key:  # a new image opens at its own start slice
+                st.session_state["ct_slice_of"] = image_key
+                st.session_state["ct_slice"] = start_slice(image, references) + 1
             st.session_state["ct_slice"] = min(st.session_state["ct_slice"], image.n_slices)
             index = st.slider("Slice", 1, image.n_slices, key="ct_slice") - 1
         z_mm, row_mm, col_mm = image.spacing
@@ -111,9 +121,11 @@ if image is not None:
             heat = probability_map(image.hu.shape[1:], scored.rows, scored.cols, scored.diameters_mm / col_mm,
                                    scored.probabilities, scored.lung)
             listed = candidate_table(scored, index + 1)
+            on_slice = references_on_slice(references, image, index, scored)
             fig = analysis_figure(image.hu[index], (row_mm, col_mm), window, heat, lung_outline(scored.lung),
                                   opacity=opacity, title=title,
-                                  candidates=(listed["row"], listed["col"], [f"#{r}" for r in listed["rank"]]))
+                                  candidates=(listed["row"], listed["col"], [f"#{r}" for r in listed["rank"]]),
+                                  references=[(r.row, r.col, max(r.radius_mm, 2.0)) for r in on_slice])
         st.plotly_chart(fig, width="stretch", key="ct_slice_figure")
         if scored is not None and not scored.lung.any():
             st.warning("No lung fields were found on this slice (the lung mask needs the whole chest in the field of "
@@ -121,6 +133,10 @@ if image is not None:
         elif scored is not None:
             st.caption("Green: lung fields found automatically. Colour: nodule probability of each candidate "
                        "(a Gaussian of its estimated size). Cyan circles: listed candidates.")
+            if on_slice:
+                st.caption("Yellow dashed circle, for teaching: the LUNA16 reference (a nodule accepted by at least 3 "
+                           "of 4 LIDC radiologists). " + "; ".join(r.describe(len(scored.probabilities)) + "."
+                                                                  for r in on_slice))
 
     if detector is not None and image.n_slices > 1:
         st.subheader("Series")

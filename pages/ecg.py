@@ -14,10 +14,11 @@ from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figur
 from medmodels.ecg_review import agreement_with_reference, burden_table, events_table, matrix_labels
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
+from medmodels.provenance import ecg_record_provenance
 from medmodels.sources import expand_sources
 from medmodels.text import ECG_UPLOAD_HELP, INTENDED_USE
 from medmodels.wfdb_io import group_records, load_ecg_files
-from pages import run_through_router
+from pages import run_through_router, show_provenance
 
 run_through_router()
 
@@ -94,6 +95,7 @@ if record is not None:
 
     if analysis is not None:
         jump_to_selected_beat(analysis, record.fs, length_s)
+        show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, read_card()))
     last_start = max(record.duration_s - length_s, 0.0)
     st.session_state["ecg_start"] = min(st.session_state.get("ecg_start", 0.0), last_start)
     start_s = controls[3].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0

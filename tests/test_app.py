@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_paths import require_data
+from medmodels.ct_detector import read_detector_card
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -114,6 +115,12 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     assert int(burden.set_index("class").loc["V", "beats"]) > 300  # 119 has 444 reference V beats
     agreement = next(df.value for df in at.dataframe if "Se (%)" in df.value).set_index("class")
     assert agreement.loc["N", "Se (%)"] > 90 and agreement.loc["V", "Se (%)"] > 90
+    # 119 trained the classifier: the page must not let this agreement pass for a test result.
+    assert any("Record 119 is one of the 22 MIT-BIH records (DS1)" in w.value for w in at.warning)
+    held_out = next(label for label in at.selectbox[0].options if label.startswith("MIT-BIH 100"))
+    at.selectbox[0].set_value(held_out).run()
+    assert any("Record 100 is in MIT-BIH DS2" in i.value for i in at.info)
+    assert not any("DS1" in w.value for w in at.warning)
 
 
 def test_ecg_twelve_lead_example_offers_the_12_lead_layout():
@@ -126,6 +133,7 @@ def test_ecg_twelve_lead_example_offers_the_12_lead_layout():
     at.radio[1].set_value("12-lead").run()
     assert not at.exception
     assert len(_charts(at)) >= 1
+    assert not any("MIT-BIH" in note.value for note in [*at.info, *at.warning])  # not a record the model saw
 
 
 @pytest.mark.parametrize(
@@ -164,13 +172,18 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     at = _page("pages/ct.py")
     lidc = next(label for label in at.selectbox[0].options if "LIDC-IDRI-0001" in label)
     at.selectbox[0].set_value(lidc).run()
-    at.slider(key="ct_slice").set_value(91).run()  # the slice through 0001's nodule
+    assert at.slider(key="ct_slice").value == 91  # an LIDC series opens at its reference nodule's central slice
     assert not at.exception and not at.error
     assert [s.value for s in at.subheader] == ["Series", "Candidates on this slice"]
+    # The final detector was trained on 0001: the page scores it with fold B (trained on 0003 only) and says so.
+    assert "fold-B detector, trained on LIDC-IDRI-0003 only" in at.info[0].value
     table = next(df.value for df in at.dataframe if "nodule probability" in df.value)
-    top = table.iloc[0]
-    assert abs(top["row"] - 367) < 16 and abs(top["col"] - 316) < 16  # LUNA16 centre of the nodule
-    assert 0 <= top["malignancy likelihood"] <= 1
+    near = table[((table["row"] - 367).abs() < 16) & ((table["col"] - 316).abs() < 16)]  # LUNA16 centre of the nodule
+    held_out = read_detector_card()["test_data"]["folds"]["fold-B"]["nodules"][0]
+    assert int(near["rank"].min()) == held_out["rank_on_central_slice"] == 4  # the card's held-out rank, on the page
+    reference = next(c.value for c in at.caption if c.value.startswith("Yellow dashed circle"))
+    assert "23.4 mm reference nodule: the detector ranks it #4 of 80 candidates here" in reference
+    assert ((0 <= table["malignancy likelihood"]) & (table["malignancy likelihood"] <= 1)).all()
     malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
     assert "size alone reaches 0.83" in malignancy_caption  # the card's test figures, beside the scores
     at.number_input[-2].set_value(367)

@@ -1,9 +1,14 @@
-"""What the CT page says beside the malignancy scores: test AUC against nodule size alone, from the card."""
+"""What the CT page says beside its results: malignancy AUC against size alone, reference nodules' ranks."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from medmodels.ct.malignancy import read_card
-from medmodels.ct_review import malignancy_performance_note, suspicious_slices
+from medmodels.ct_detector import SliceCandidates
+from medmodels.ct_lidc import Nodule, reference_nodules
+from medmodels.ct_review import malignancy_performance_note, references_on_slice, start_slice, suspicious_slices
+from medmodels.dicom_io import CTImage
 
 
 def _card(difference_ci=None, validation=None):
@@ -37,3 +42,52 @@ def test_committed_card_has_the_paired_comparison():
 
 def test_suspicious_slices_skip_unanalysed_and_break_ties_by_slice():
     assert suspicious_slices([0.2, None, 0.9, 0.2, 0.1], top=3) == [2, 0, 3]
+
+
+def _series(n_slices=5, z_step=2.5):
+    """Five 100×100 slices, 0.5 mm pixels, first pixel centre at (x, y) = (−25, −25) mm, z = 0, 2.5, … mm."""
+    return CTImage(hu=np.zeros((n_slices, 100, 100), np.float32), spacing=(z_step, 0.5, 0.5),
+                   sop_instance_uids=tuple(str(k) for k in range(n_slices)),
+                   z_positions=tuple(k * z_step for k in range(n_slices)), series_uid="1.2", modality="CT",
+                   metadata={}, position_xy_mm=(-25.0, -25.0))
+
+
+def _scored(rows, cols, probabilities):
+    k = len(rows)
+    return SliceCandidates(np.asarray(rows, float), np.asarray(cols, float), np.full(k, 5.0),
+                           np.asarray(probabilities, float), np.zeros((k, 64, 64), np.float32),
+                           np.ones((100, 100), bool))
+
+
+def test_a_reference_nodule_is_matched_to_its_best_candidate_and_shrinks_away_from_its_centre():
+    image = _series()
+    nodule = Nodule(x_mm=0.0, y_mm=-5.0, z_mm=5.0, diameter_mm=8.0)  # centre pixel (row 40, col 50), slice 2
+    assert nodule.pixel(image) == (40.0, 50.0)
+    # strongest first: a far false candidate, then one 2 mm from the centre, then one on the centre
+    scored = _scored([90, 44, 40], [10, 50, 50], [0.9, 0.6, 0.3])
+    (central,) = references_on_slice([nodule], image, 2, scored)
+    assert (central.rank, central.probability, central.radius_mm) == (2, 0.6, 4.0)
+    assert central.describe(3) == "8.0 mm reference nodule: the detector ranks it #2 of 3 candidates here (p 0.60)"
+    (next_slice,) = references_on_slice([nodule], image, 3, scored)  # 2.5 mm off centre: a √(16 − 6.25) mm section
+    assert abs(next_slice.radius_mm - np.sqrt(16 - 6.25)) < 1e-9 and next_slice.rank == 2
+    assert references_on_slice([nodule], image, 0, scored) == []  # 5 mm away: outside the 4 mm radius
+
+
+def test_a_reference_without_a_candidate_inside_says_so():
+    image = _series()
+    nodule = Nodule(0.0, -5.0, 5.0, 8.0)
+    (missed,) = references_on_slice([nodule], image, 2, _scored([90, 10], [10, 90], [0.9, 0.8]))
+    assert missed.rank is None and missed.probability is None
+    assert missed.describe(2) == "8.0 mm reference nodule: none of the 2 candidates here lies inside it"
+
+
+def test_an_image_opens_at_its_first_reference_nodule_else_in_the_middle():
+    image = _series()
+    assert start_slice(image, [Nodule(0.0, 0.0, 7.4, 6.0)]) == 3  # z 7.4 mm is nearest slice 3 (7.5 mm)
+    assert start_slice(image, []) == 2
+    assert start_slice(_series(n_slices=1), []) == 0
+
+
+def test_reference_nodules_are_empty_for_an_unknown_or_missing_series_uid():
+    assert reference_nodules("") == []
+    assert reference_nodules("1.2.3.4.5.not.in.luna16") == []
