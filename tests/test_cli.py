@@ -5,8 +5,6 @@ import sys
 
 from medmodels.__main__ import main
 
-from data_paths import require_data
-
 
 def test_info_describes_a_ct_slice_and_an_ecg_record(ct_small, mitdb, capsys):
     assert main(["info", str(ct_small), str(mitdb / "100")]) == 0

@@ -1,7 +1,6 @@
 """Candidate generation: known blobs on a synthetic slice, patches, coordinate round trip."""
 
 import numpy as np
-import pytest
 
 from medmodels.ct_candidates import (
     MODEL_SPACING_MM, PAD_HU, extract_patches, find_candidates, resample_to_model_spacing, to_original_pixels,

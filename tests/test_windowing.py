@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 from medmodels.windowing import PRESETS, Window, apply_window
 

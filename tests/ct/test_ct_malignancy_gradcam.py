@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from scipy.stats import spearmanr
 
 from medmodels.ct.gradcam import grad_cam

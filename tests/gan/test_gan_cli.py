@@ -1,6 +1,5 @@
 """``python -m medmodels gan``: byte-identical files for a seed, every file labelled SYNTHETIC."""
 
-import io
 import subprocess
 import sys
 from pathlib import Path
