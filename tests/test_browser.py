@@ -137,6 +137,22 @@ def test_ecg_upload_in_the_browser(server, page, mitdb):
     _shoot(page, "ecg-upload")
 
 
+def test_ct_example_is_scored_by_the_held_out_fold_with_its_reference_nodule_drawn(server, page):
+    from data_paths import require_data
+
+    require_data("ct", "lidc")
+    page.goto(f"{server}/ct")
+    page.get_by_text("fold-B detector, trained on LIDC-IDRI-0003 only").first.wait_for(timeout=120_000)
+    page.get_by_text("ranks it #4 of 80 candidates here").first.wait_for(timeout=60_000)
+    _assert_no_error(page)
+    page.wait_for_timeout(800)  # let plotly finish drawing
+    shapes = page.locator(".js-plotly-plot").evaluate_all("els => els.flatMap(el => el.layout.shapes || [])")
+    dashed = [s for s in shapes if s.get("line", {}).get("dash") == "dash"]
+    assert len(dashed) == 1 and dashed[0]["type"] == "circle"
+    assert abs((dashed[0]["x1"] - dashed[0]["x0"]) / 2 - 11.7) < 0.1  # the 23.4 mm nodule's radius, in mm
+    _shoot(page, "ct-example-held-out")
+
+
 def test_junk_upload_shows_an_error_in_the_browser(server, page, tmp_path):
     junk = tmp_path / "junk.dcm"
     junk.write_bytes(b"this is not DICOM" * 20)
