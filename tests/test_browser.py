@@ -145,8 +145,11 @@ def test_ct_example_is_scored_by_the_held_out_fold_with_its_reference_nodule_dra
     page.get_by_text("fold-B detector, trained on LIDC-IDRI-0003 only").first.wait_for(timeout=120_000)
     page.get_by_text("ranks it #4 of 80 candidates here").first.wait_for(timeout=60_000)
     _assert_no_error(page)
-    page.wait_for_timeout(800)  # let plotly finish drawing
-    shapes = page.locator(".js-plotly-plot").evaluate_all("els => els.flatMap(el => el.layout.shapes || [])")
+    # The caption arrives before plotly has drawn the slice figure (slower on a busy machine): wait for a figure
+    # with shapes beyond the series strip's single slice marker, then read them all.
+    all_shapes = "() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(el => (el.layout || {}).shapes || [])"
+    page.wait_for_function(f"({all_shapes})().some(s => s.type === 'circle')", timeout=60_000)
+    shapes = page.evaluate(f"({all_shapes})()")
     dashed = [s for s in shapes if s.get("line", {}).get("dash") == "dash"]
     assert len(dashed) == 1 and dashed[0]["type"] == "circle"
     assert abs((dashed[0]["x1"] - dashed[0]["x0"]) / 2 - 11.7) < 0.1  # the 23.4 mm nodule's radius, in mm
