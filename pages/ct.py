@@ -80,7 +80,9 @@ if image is not None:
     if image.skipped:
         with st.expander(f"{len(image.skipped)} file(s) of the upload were left out"):
             st.dataframe(pd.DataFrame(image.skipped, columns=["file", "reason"]), hide_index=True)
-    detector, provenance = detector_for(image) if image.is_ct else (None, None)
+    # Once per image, not on every widget change: the choice reads the card and the installed fold files.
+    detector, provenance = (cache.memoised("ct-detector", image_key, lambda: detector_for(image))
+                            if image.is_ct else (None, None))
     show_provenance(provenance)
     scores = cache.memoised("ct-scores", image_key, dict) if detector else {}
     references = cache.memoised("ct-references", image_key, lambda: reference_nodules(image.series_uid))
