@@ -62,6 +62,20 @@ def crops_to_input(crops: list[Crop], pad: str = DEFAULT_PAD) -> np.ndarray:
     return model_input(canvases)
 
 
+#: Inference runs in chunks of this many views, the last one zero-padded: one compiled input shape, so
+#: TensorFlow does not retrace for every candidate count (each retrace took ~0.2 s and logged a warning).
+#: BatchNorm is in inference mode, so padding rows leave the real rows' outputs unchanged.
+PREDICT_CHUNK = 32
+
+
+def predict_in_chunks(keras_model, batch: np.ndarray, chunk: int = PREDICT_CHUNK) -> np.ndarray:
+    """``keras_model`` outputs (n, ...) for ``batch`` (n, ...), always called on (chunk, ...) inputs."""
+    n = len(batch)
+    padded = np.concatenate([batch, np.zeros((-n % chunk, *batch.shape[1:]), batch.dtype)])
+    return np.concatenate([np.asarray(keras_model.predict_on_batch(padded[i:i + chunk]))
+                           for i in range(0, len(padded), chunk)])[:n]
+
+
 def dihedral_logits(keras_model, inputs: np.ndarray) -> np.ndarray:
     """(n,) logits averaged over the 8 flips/90-degree rotations of (n, H, W, 1) inputs.
 
@@ -73,7 +87,7 @@ def dihedral_logits(keras_model, inputs: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.float32)
     views = [np.rot90(x, k, axes=(1, 2)) for x in (inputs, inputs[:, :, ::-1]) for k in range(4)]
     batch = np.ascontiguousarray(np.concatenate(views))
-    logits = np.asarray(keras_model.predict(batch, verbose=0, batch_size=256))[:, 0]
+    logits = predict_in_chunks(keras_model, batch)[:, 0]
     return logits.reshape(len(views), len(inputs)).mean(axis=0)
 
 

@@ -44,3 +44,14 @@ def test_ensemble_score_is_the_mean_of_its_members(malignancy_model, real_crop_i
     assert len(members) == malignancy_model.card["ensemble"]["members"]
     expected = np.mean([dihedral_logits(m, real_crop_inputs) for m in members], axis=0)
     np.testing.assert_allclose(malignancy_model.logits(real_crop_inputs), expected, atol=1e-5)
+
+
+def test_chunked_padded_inference_equals_one_direct_call(malignancy_model, real_crop_inputs):
+    """Padding the last chunk with zeros must not change the real rows (BatchNorm in inference mode)."""
+    from medmodels.ct.malignancy import predict_in_chunks
+
+    direct = np.asarray(malignancy_model.keras_model(real_crop_inputs[:13], training=False))
+    for chunk in (4, 13, 32):
+        chunked = predict_in_chunks(malignancy_model.keras_model, real_crop_inputs[:13], chunk=chunk)
+        assert chunked.shape == direct.shape
+        np.testing.assert_allclose(chunked, direct, atol=1e-5)
