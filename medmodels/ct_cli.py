@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -10,10 +11,11 @@ from pathlib import Path
 
 from .errors import InputError
 from .ct_review import LIST_THRESHOLD, MAX_LISTED
+from .provenance import malignancy_series_provenance
 
 
-def series_json(path: Path, detector, malignancy_model=None) -> dict:
-    """Detector output for one DICOM file or series folder, in the documented schema.
+def series_json(image, detector, malignancy_model=None) -> dict:
+    """Detector output for one loaded CT image (:func:`medmodels.load_ct`), in the documented schema.
 
     Candidates with nodule probability ≥ LIST_THRESHOLD are listed (at most
     MAX_LISTED per slice, most probable first); rows/cols are pixel indices of
@@ -22,9 +24,7 @@ def series_json(path: Path, detector, malignancy_model=None) -> dict:
     """
     from .ct_detector import score_series
     from .ct_review import malignancy_of_candidates
-    from .dicom_io import load_ct
 
-    image = load_ct(path)
     spacing = image.spacing[1:]
     scored_slices = score_series(image.hu, spacing, detector)
     slices = []
@@ -63,18 +63,28 @@ def run(args: argparse.Namespace) -> int:
 
         return crop_cli.run(argparse.Namespace(crop=args.paths, json=str(out)))
     from .ct.malignancy import load_model
-    from .ct_detector import load_detector
+    from .ct_detector import detector_choice, load_detector, load_fold_detector
+    from .dicom_io import load_ct
 
-    detector = load_detector()
+    @functools.cache
+    def detector(fold: str | None):
+        return load_fold_detector(fold) if fold else load_detector()
+
     malignancy_model = load_model()
     status = 0
     for name in args.paths:
         try:
-            result = series_json(Path(name), detector, malignancy_model)
+            image = load_ct(Path(name))
+            # As on the page: a series the final detector trained on is scored by the fold model that held it out.
+            fold, detector_note = detector_choice(image.series_uid)
+            result = series_json(image, detector(fold), malignancy_model)
         except InputError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             status = 1
             continue
+        for note in (detector_note, malignancy_series_provenance(image.series_uid, malignancy_model.card)):
+            if note is not None:
+                print(f"{name}: note: {note.note}", file=sys.stderr)
         target = out / f"{_safe_name(result['series_uid'] or Path(name).stem)}.json"
         target.write_text(json.dumps(result, indent=1) + "\n")
         print(f"{name}: {len(result['slices'])} slice(s) → {target}")

@@ -19,6 +19,7 @@ from .ct_candidates import (
     PATCH_SIZE, extract_patches, find_candidates, resample_to_model_spacing, to_original_pixels,
 )
 from .model_cards import sha256_of
+from .provenance import Provenance, ct_series_provenance
 
 DETECTOR_NAME = "ct-nodule-detector"
 DETECTOR_DIR = MODELS_DIR / DETECTOR_NAME
@@ -156,6 +157,16 @@ def load_fold_detector(fold: str, model_dir: Path = DETECTOR_DIR) -> Detector:
 def read_detector_card(model_dir: Path = DETECTOR_DIR) -> dict:
     path = Path(model_dir) / "card.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def detector_choice(series_uid: str, model_dir: Path = DETECTOR_DIR) -> tuple[str | None, Provenance | None]:
+    """(fold model to score this series with, or None for the final detector; what to say of it, or None).
+
+    A series the final detector was trained on is scored by the installed fold
+    model that held it out, so the page and the command line show held-out results.
+    """
+    where = ct_series_provenance(series_uid, read_detector_card(model_dir), installed_folds(model_dir))
+    return where if where else (None, None)
 
 
 @dataclass(frozen=True)

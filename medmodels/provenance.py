@@ -66,6 +66,31 @@ def ct_series_provenance(series_uid: str, card: dict, available_folds: set[str])
                                   "figures.")
 
 
+#: The malignancy card's splits: (card key, whether the split shaped the model, what to say of a patient in it).
+_MALIGNANCY_SPLITS = (
+    ("training_data", True, "were in the malignancy model's training split, so the malignancy likelihoods here "
+                            "overstate what to expect for a new patient"),
+    ("validation_data", True, "were in the malignancy model's validation split, which chose its epoch, threshold and "
+                              "calibration, so the malignancy likelihoods here are not a held-out result"),
+    ("test_data", False, "are in the malignancy model's held-out test split: it never trained or was tuned on them, "
+                         "and they are part of the test figures in its model card"),
+)
+
+
+def malignancy_series_provenance(series_uid: str, card: dict) -> Provenance | None:
+    """Provenance of a CT series for the malignancy CNN; None when no split of its card lists the series.
+
+    ``card``: the malignancy card, whose ``training_data`` / ``validation_data`` /
+    ``test_data`` each list the ``series_uids`` of their patients' crops (one series per patient).
+    """
+    if not series_uid:
+        return None
+    for key, shaped_the_model, what in _MALIGNANCY_SPLITS:
+        if series_uid in card.get(key, {}).get("series_uids", ()):
+            return Provenance(shaped_the_model, f"This patient's reader-outlined nodules {what}.")
+    return None
+
+
 def _held_out_note(patient: str, fold: str, figures: dict) -> str:
     ranks = ", ".join(f"its {n['diameter_mm']:g} mm nodule ranked {n['rank_on_central_slice']}"
                       for n in figures.get("nodules", []))

@@ -7,7 +7,7 @@ import streamlit as st
 from medmodels import InputError, cache, load_ct
 from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
 from medmodels.ct_detector import (
-    CAM_LAYER, installed_folds, patch_channels, read_detector_card, score_series, score_slice,
+    CAM_LAYER, detector_choice, patch_channels, read_detector_card, score_series, score_slice,
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
@@ -17,7 +17,7 @@ from medmodels.ct_review import (
 from medmodels.ct_view import ct_slice_figure
 from medmodels.lung_mask import lung_outline
 from medmodels.model_cards import card_summary
-from medmodels.provenance import ct_series_provenance
+from medmodels.provenance import malignancy_series_provenance
 from medmodels.text import CT_UPLOAD_HELP, INTENDED_USE
 from medmodels.windowing import PRESETS, Window
 from pages import run_through_router, show_provenance
@@ -56,9 +56,9 @@ def choose_window(image) -> Window:
 
 def detector_for(image):
     """(detector, provenance): the fold model that held this series out if the final model trained on it."""
-    where = ct_series_provenance(image.series_uid, read_detector_card(), installed_folds())
+    fold, provenance = detector_choice(image.series_uid)
     try:
-        return cache.ct_detector(where[0] if where else None), (where[1] if where else None)
+        return cache.ct_detector(fold), provenance
     except FileNotFoundError:
         return None, None
 
@@ -176,6 +176,8 @@ if image is not None:
             st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. It was trained on "
                        "reader-outlined nodules, so on automatic candidates it is a rough guide only. "
                        + (malignancy_performance_note(malignancy_model.card) if malignancy_model is not None else ""))
+            if malignancy_model is not None:
+                show_provenance(malignancy_series_provenance(image.series_uid, malignancy_model.card))
             rows = picked.selection.rows if picked else []
         else:
             st.caption("No candidate above 5 % on this slice.")

@@ -167,6 +167,16 @@ def test_ecg_physionet_source_reports_a_clear_error_when_offline(monkeypatch):
     assert "Could not fetch mitdb/100 from PhysioNet" in at.error[0].value
 
 
+def test_ct_example_whose_nodules_trained_the_malignancy_model_is_flagged():
+    require_data("ct", "lidc")
+    at = _page("pages/ct.py")
+    at.selectbox[0].set_value(next(label for label in at.selectbox[0].options if "LIDC-IDRI-0003" in label)).run()
+    assert not at.exception and not at.error
+    assert "fold-A detector, trained on LIDC-IDRI-0001 only" in at.info[0].value
+    (flag,) = [w.value for w in at.warning if "malignancy" in w.value]
+    assert "were in the malignancy model's training split" in flag and "overstate" in flag
+
+
 def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series():
     require_data("ct", "lidc")
     at = _page("pages/ct.py")
@@ -186,6 +196,7 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     assert ((0 <= table["malignancy likelihood"]) & (table["malignancy likelihood"] <= 1)).all()
     malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
     assert "size alone reaches 0.83" in malignancy_caption  # the card's test figures, beside the scores
+    assert any("malignancy model's held-out test split" in i.value for i in at.info)  # 0001 is a test patient
     at.number_input[-2].set_value(367)
     at.number_input[-1].set_value(316)
     next(t for t in at.toggle if t.label == "Zoom here").set_value(True).run()

@@ -74,6 +74,8 @@ def test_grad_cam_changes_when_weights_are_randomised_and_never_mutates(detector
 def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     from data_paths import require_data
     from medmodels.__main__ import main
+    from medmodels.ct_detector import DETECTOR_DIR
+    from medmodels.model_cards import sha256_of
 
     require_data("ct", "lidc", "LIDC-IDRI-0001")
     one_slice = lidc_series()["LIDC-IDRI-0001"][90]
@@ -81,7 +83,12 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     (written,) = tmp_path.glob("*.json")
     result = json.loads(written.read_text())
     assert set(result) == {"series_uid", "spacing_mm", "slices", "models"}
-    assert len(result["spacing_mm"]) == 3 and result["models"][0]["name"] == "ct-nodule-detector"
+    # 0001 trained the final detector: as on the page, the fold model that held it out scores it, and says so
+    assert len(result["spacing_mm"]) == 3 and result["models"][0] == {
+        "name": "ct-nodule-detector (fold-B)", "sha256": sha256_of(DETECTOR_DIR / "folds" / "fold-B.weights.h5")}
+    err = capsys.readouterr().err
+    assert "note: This series (LIDC-IDRI-0001) is one of the two the final nodule detector was trained on" in err
+    assert "note: This patient's reader-outlined nodules are in the malignancy model's held-out test split" in err
     (slice_,) = result["slices"]
     assert set(slice_) == {"sop_uid", "z_mm", "max_prob", "candidates"}
     for cand in slice_["candidates"]:

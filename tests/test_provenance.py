@@ -5,7 +5,9 @@ from __future__ import annotations
 from medmodels.ct_detector import installed_folds, read_detector_card
 from medmodels.ecg.mitdb import DS1, DS2
 from medmodels.ecg.model import read_card
-from medmodels.provenance import MITDB_FS_HZ, MITDB_SAMPLES, ct_series_provenance, ecg_record_provenance
+from medmodels.provenance import (
+    MITDB_FS_HZ, MITDB_SAMPLES, ct_series_provenance, ecg_record_provenance, malignancy_series_provenance,
+)
 
 ECG_CARD = {"training_data": {"records": ["101", "119"]}, "test_data": {"records": ["100", "232", "233"]}}
 CT_CARD = {
@@ -15,6 +17,9 @@ CT_CARD = {
         "fold-B": {"train": "P2", "test": "P1", "nodules": [{"diameter_mm": 23.4, "rank_on_central_slice": 4}]},
     }},
 }
+
+MALIGNANCY_CARD = {"training_data": {"series_uids": ["1.1"]}, "validation_data": {"series_uids": ["2.2"]},
+                   "test_data": {"series_uids": ["3.3"]}}
 
 
 def test_a_training_record_is_flagged_and_a_test_record_is_called_held_out():
@@ -60,3 +65,37 @@ def test_the_committed_cards_support_the_notes():
     for uid in detector["training_data"]["series_uids"].values():
         fold, provenance = ct_series_provenance(uid, detector, installed_folds())
         assert fold in folds and not provenance.seen_in_training
+
+
+def test_malignancy_notes_follow_the_split_of_the_series_patient():
+    trained = malignancy_series_provenance("1.1", MALIGNANCY_CARD)
+    assert trained.seen_in_training and "training split" in trained.note and "overstate" in trained.note
+    tuned = malignancy_series_provenance("2.2", MALIGNANCY_CARD)
+    assert tuned.seen_in_training and "validation split" in tuned.note and "not a held-out result" in tuned.note
+    held_out = malignancy_series_provenance("3.3", MALIGNANCY_CARD)
+    assert not held_out.seen_in_training and "held-out test split" in held_out.note
+    for unknown in ("9.9", ""):
+        assert malignancy_series_provenance(unknown, MALIGNANCY_CARD) is None
+    assert malignancy_series_provenance("1.1", {}) is None
+
+
+def test_the_committed_malignancy_card_lists_each_splits_series_once():
+    from medmodels.ct.malignancy import read_card as read_malignancy_card
+
+    card = read_malignancy_card()
+    splits = [set(card[key]["series_uids"]) for key in ("training_data", "validation_data", "test_data")]
+    assert [len(s) for s in splits] == [card[key]["patients"] for key in ("training_data", "validation_data",
+                                                                          "test_data")]  # one series per patient
+    assert not (splits[0] & splits[1] or splits[0] & splits[2] or splits[1] & splits[2])
+
+
+def test_the_malignancy_cards_series_are_the_training_codes_split():
+    """The card's lists are what ``patient_split`` gives on the crop table, so the notes match the training."""
+    from data_paths import require_data
+    from medmodels.ct.crops import load_crop_table, patient_split
+    from medmodels.ct.malignancy import read_card as read_malignancy_card
+
+    table = load_crop_table(require_data("ct", "lidc_crops"))
+    card = read_malignancy_card()
+    for (name, rows), key in zip(patient_split(table).names().items(), ("training_data", "validation_data", "test_data")):
+        assert sorted(set(table["series_uid"].iloc[rows])) == card[key]["series_uids"], name

@@ -3,7 +3,9 @@
 Bad files do not stop the batch: each input file gets one entry in
 ``crops.json``; an unreadable one carries ``"malignancy_prob": null`` and an
 ``"error"`` with the :class:`~medmodels.InputError` message, and the command
-exits with status 1 after printing those messages to stderr.
+exits with status 1 after printing those messages to stderr. A crop from a
+patient of the model's own training, validation or test split gets a note on
+stderr saying so (see :mod:`medmodels.provenance`).
 """
 
 from __future__ import annotations
@@ -18,17 +20,19 @@ from medmodels.errors import InputError
 OUTPUT_NAME = "crops.json"
 
 
-def crops_to_json(files, out_dir) -> Path:
+def crops_to_json(files, out_dir) -> tuple[Path, list[str]]:
     """Write ``OUT_DIR/crops.json``: ``[{"file": str, "malignancy_prob": float | None, ["error": str]}]``.
 
     One entry per input file, in input order. ``malignancy_prob`` is the
-    calibrated P(malignant) of the committed model. Returns the JSON path.
+    calibrated P(malignant) of the committed model. Returns the JSON path and
+    one ``"FILE: note: …"`` line per crop whose patient is in one of the model's splits.
     """
     from medmodels.ct.crops import read_crop
     from medmodels.ct.malignancy import load_model
+    from medmodels.provenance import malignancy_series_provenance
 
     model = load_model()
-    entries, readable, crops = [], [], []
+    entries, readable, crops, notes = [], [], [], []
     for name in files:
         entry = {"file": str(name), "malignancy_prob": None}
         try:
@@ -36,6 +40,10 @@ def crops_to_json(files, out_dir) -> Path:
             readable.append(len(entries))
         except InputError as exc:
             entry["error"] = str(exc)
+        else:
+            provenance = malignancy_series_provenance(crops[-1].series_uid, model.card)
+            if provenance is not None:
+                notes.append(f"{name}: note: {provenance.note}")
         entries.append(entry)
     for index, probability in zip(readable, model.predict_crops(crops)):
         entries[index]["malignancy_prob"] = round(float(probability), 6)
@@ -43,7 +51,7 @@ def crops_to_json(files, out_dir) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / OUTPUT_NAME
     path.write_text(json.dumps(entries, indent=2) + "\n")
-    return path
+    return path, notes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,11 +60,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path = crops_to_json(args.crop, args.json)
+    path, notes = crops_to_json(args.crop, args.json)
     entries = json.loads(path.read_text())
     for entry in entries:
         if "error" in entry:
             print(f"{entry['file']}: {entry['error']}", file=sys.stderr)
+    for note in notes:
+        print(note, file=sys.stderr)
     print(f"wrote {path} ({len(entries)} crops)")
     return 1 if any("error" in e for e in entries) else 0
 

@@ -41,10 +41,12 @@ def load_crop_table(root: Path | None = None, labelled_only: bool = True) -> pd.
 
 @dataclass(frozen=True)
 class Crop:
-    """One 2-D crop: ``hu`` float32 (rows, cols) in HU, ``spacing_mm`` (row, col) in mm."""
+    """One 2-D crop: ``hu`` float32 (rows, cols) in HU, ``spacing_mm`` (row, col) in mm, and the
+    SeriesInstanceUID it was cut from ("" when unknown)."""
 
     hu: np.ndarray
     spacing_mm: tuple[float, float]
+    series_uid: str = ""
 
     @property
     def extent_mm(self) -> float:
@@ -65,7 +67,8 @@ def read_crop(source) -> Crop:
         raise InputError(f"A nodule crop is one 2-D slice; this input has {image.hu.shape[0]} slices. "
                          "Upload a single-slice crop DICOM.")
     _, row_mm, col_mm = image.spacing
-    return Crop(hu=np.asarray(image.hu[0], dtype=np.float32), spacing_mm=(float(row_mm), float(col_mm)))
+    return Crop(hu=np.asarray(image.hu[0], dtype=np.float32), spacing_mm=(float(row_mm), float(col_mm)),
+                series_uid=image.series_uid or "")
 
 
 @dataclass(frozen=True)

@@ -13,17 +13,19 @@ from medmodels.ct.crops import read_crop
 
 @dataclass(frozen=True)
 class CropSet:
-    """Inputs (n, 80, 80, 1) in [0, 1], labels (n,), patients (n,), physical extents (n,) mm."""
+    """Inputs (n, 80, 80, 1) in [0, 1], labels (n,), patients (n,), their SeriesInstanceUIDs (n,), physical
+    extents (n,) mm."""
 
     inputs: np.ndarray
     labels: np.ndarray
     patients: np.ndarray
+    series_uids: np.ndarray
     extents_mm: np.ndarray
     n_downscaled: int
 
     def subset(self, rows: np.ndarray) -> "CropSet":
-        return CropSet(self.inputs[rows], self.labels[rows], self.patients[rows], self.extents_mm[rows],
-                       self.n_downscaled)
+        return CropSet(self.inputs[rows], self.labels[rows], self.patients[rows], self.series_uids[rows],
+                       self.extents_mm[rows], self.n_downscaled)
 
 
 def build_crop_set(table: pd.DataFrame, pad: str) -> CropSet:
@@ -36,7 +38,8 @@ def build_crop_set(table: pd.DataFrame, pad: str) -> CropSet:
         extents.append(crop.extent_mm)
         downscaled += placement.downscaled
     return CropSet(model_input(np.stack(canvases)), table["label"].to_numpy().astype(np.int32),
-                   table["patient_id"].to_numpy(), np.asarray(extents, np.float64), downscaled)
+                   table["patient_id"].to_numpy(), table["series_uid"].to_numpy(), np.asarray(extents, np.float64),
+                   downscaled)
 
 
 def augment(inputs: np.ndarray, rng: np.random.Generator, intensity_jitter: float = 0.03) -> np.ndarray:

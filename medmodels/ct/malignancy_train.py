@@ -109,10 +109,15 @@ def train(train_set: CropSet, validation_set: CropSet, epochs: int = EPOCHS, see
 
 
 def split_summary(crop_set: CropSet) -> dict:
-    """Patients and crops per class of one split (for the card)."""
+    """Patients and crops per class of one split, and its series (for the card).
+
+    The SeriesInstanceUIDs let the app say when a series it shows belongs to a
+    patient whose nodules trained or tuned the model (medmodels.provenance).
+    """
     return {"patients": int(np.unique(crop_set.patients).size),
             "crops_malignant": int(crop_set.labels.sum()),
-            "crops_benign": int((crop_set.labels == 0).sum())}
+            "crops_benign": int((crop_set.labels == 0).sum()),
+            "series_uids": sorted(str(uid) for uid in np.unique(crop_set.series_uids))}
 
 
 def make_card(split, sets: dict[str, CropSet], histories, temperature, bias, threshold, validation_metrics,

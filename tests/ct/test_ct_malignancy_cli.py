@@ -9,10 +9,24 @@ from medmodels.ct.cli import crops_to_json, main
 
 def test_crops_to_json_one_entry_per_file(malignancy_model, real_crop_rows, tmp_path):
     files = list(real_crop_rows["path"].iloc[:3])
-    path = crops_to_json(files, tmp_path / "out")
+    path, notes = crops_to_json(files, tmp_path / "out")
     entries = json.loads(path.read_text())
     assert path.name == "crops.json" and [e["file"] for e in entries] == files
     assert all(set(e) == {"file", "malignancy_prob"} and 0.0 <= e["malignancy_prob"] <= 1.0 for e in entries)
+    # the fixture's crops come from the test split's patients, and each is said to be held out
+    assert [n.split(": note: ")[0] for n in notes] == files
+    assert all("held-out test split" in n for n in notes)
+
+
+def test_a_training_patients_crop_is_flagged(malignancy_model, tmp_path, capsys):
+    from data_paths import require_data
+    from medmodels.ct.crops import load_crop_table, patient_split
+
+    table = load_crop_table(require_data("ct", "lidc_crops"))
+    trained = table["path"].iloc[patient_split(table).train[0]]
+    assert main(["--crop", trained, "--json", str(tmp_path)]) == 0
+    assert f"{trained}: note: This patient's reader-outlined nodules were in the malignancy model's training split" \
+        in capsys.readouterr().err
 
 
 def test_bad_file_gets_error_message_and_exit_status(malignancy_model, real_crop_rows, tmp_path):

@@ -6,8 +6,10 @@ from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.cli import main
 
 
-def test_cli_json_schema(mitdb, classifier, tmp_path):
+def test_cli_json_schema(mitdb, classifier, tmp_path, capsys):
     assert main(["ecg", str(mitdb / "119"), "--json", str(tmp_path)]) == 0
+    # 119 is a DS1 record: as on the page, the command says its results are not held out
+    assert "119: note: Record 119 is one of the 22 MIT-BIH records (DS1)" in capsys.readouterr().err
     out = json.loads((tmp_path / "119.json").read_text())
     assert out["fs"] == 360.0
     assert out["lead"] == "MLII"
@@ -26,9 +28,10 @@ def test_cli_json_schema(mitdb, classifier, tmp_path):
     assert out["summary"]["n_beats"] == len(beats)
 
 
-def test_cli_other_lead(mitdb, classifier, tmp_path):
+def test_cli_other_lead(mitdb, classifier, tmp_path, capsys):
     assert main(["ecg", str(mitdb / "100"), "--json", str(tmp_path), "--lead", "V5"]) == 0
     assert json.loads((tmp_path / "100.json").read_text())["lead"] == "V5"
+    assert "100: note: Record 100 is in MIT-BIH DS2" in capsys.readouterr().err
 
 
 def test_cli_bad_record_is_reported_and_others_still_written(mitdb, classifier, tmp_path, capsys):
