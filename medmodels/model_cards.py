@@ -31,7 +31,7 @@ def installed_cards(models_dir: Path = MODELS_DIR) -> list[dict]:
 
 
 def card_summary(card: dict) -> dict[str, str]:
-    """One table row describing a card: name, task, training data, test split, version."""
+    """One table row describing a card: name, task, training data, test split, held-out figures, version."""
     def text(value) -> str:
         if isinstance(value, dict):
             return str(value.get("summary") or value.get("name") or ", ".join(f"{k}: {v}" for k, v in value.items()))
@@ -41,6 +41,72 @@ def card_summary(card: dict) -> dict[str, str]:
         "model": text(card.get("name", card.get("_dir", ""))),
         "task": text(card.get("task", "")),
         "trained on": text(card.get("training_data", "")),
-        "tested on": text(card.get("test_data", "")),
+        "tested on": text(card.get("test_data") or card.get("held_out_data", "")),
+        "held-out result": held_out_headline(card),
         "version": text(card.get("version", "")),
     }
+
+
+def held_out_headline(card: dict) -> str:
+    """The card's main held-out figures in one line, "" when it has none: what a reviewer asks first.
+
+    Each model family stores its figures in its own structure (written by its
+    evaluation command); the first reader that finds its structure answers.
+    """
+    for read in (_beat_classifier_figures, _malignancy_figures, _detector_figures, _generator_figures):
+        text = read(card)
+        if text:
+            return text
+    return ""
+
+
+def _beat_classifier_figures(card: dict) -> str:
+    own = card.get("metrics", {}).get("test_metrics", {}).get("own_detector")
+    if not own:
+        return ""
+    classes = ", ".join(f"{c} {own[c]['Se']:g}/{own[c]['+P']:g}" for c in ("V", "S") if c in own)
+    return f"DS2, beats found by its own detector: Se/+P (%) {classes}; accuracy {own['accuracy']:g} %"
+
+
+def _malignancy_figures(card: dict) -> str:
+    test = card.get("metrics", {}).get("test", {})
+    if "auc" not in test:
+        return ""
+    text = f"test patients ({test.get('patients', '?')}): AUC {test['auc']:.2f}"
+    if "auc_ci95" in test:
+        text += " (95 % CI {:.2f}–{:.2f})".format(*test["auc_ci95"])
+    if "diameter_baseline_auc" in test:
+        text += f"; nodule size alone {test['diameter_baseline_auc']:.2f}"
+    return text
+
+
+def _detector_figures(card: dict) -> str:
+    folds = card.get("test_data", {}).get("folds", {})
+    parts = []
+    for fold in folds.values():
+        nodules = fold.get("nodules", [])
+        if not nodules:
+            continue
+        ranks = ", ".join(str(n["rank_on_central_slice"]) for n in nodules)
+        part = (f"{fold.get('test', '?')}: nodule{'s' if len(nodules) > 1 else ''} ranked {ranks} of "
+                f"{nodules[0].get('candidates_on_slice', '?')} candidates on {'their' if len(nodules) > 1 else 'its'} "
+                "central slice")
+        if "auc" in fold.get("patch_auc", {}):
+            part += f", patch AUC {fold['patch_auc']['auc']:.3f}"
+        parts.append(part)
+    return ("held-out series, " + "; ".join(parts)) if parts else ""
+
+
+def _generator_figures(card: dict) -> str:
+    tstr = card.get("quality", {}).get("tstr", {})
+    synthetic, real = tstr.get("TSTR", {}), tstr.get("TRTR", {})
+    if "auc" in synthetic and "auc" in real:
+        return (f"a detector trained on synthetic patches, tested on real held-out ones: AUC {synthetic['auc']:.2f} "
+                f"(trained on real: {real['auc']:.2f})")
+    if "accuracy" in synthetic and "accuracy" in real:
+        f1 = ", ".join(f"{c} {synthetic['f1'][c]:.0f} vs {real['f1'][c]:.0f}"
+                       for c in ("S", "V") if c in synthetic.get("f1", {}) and c in real.get("f1", {}))
+        return (f"a beat classifier trained on synthetic beats, tested on real held-out ones: accuracy "
+                f"{synthetic['accuracy']:.1f} % (trained on real: {real['accuracy']:.1f} %)"
+                + (f"; F1 (%) synthetic vs real training {f1}" if f1 else ""))
+    return ""

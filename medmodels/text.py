@@ -19,3 +19,8 @@ ECG_UPLOAD_HELP = (
     "Upload a WFDB record: its .hea header and .dat signal file (plus .atr reference "
     "annotations if you have them), several records at once, or a zip of them."
 )
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally by Streamlit's markdown (a card's "mitdb.TRAIN_x" or "*" stays as written)."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|~$" else ch for ch in text)

@@ -1,12 +1,11 @@
 """Home: intended use, installed models, compute device."""
 
-import pandas as pd
 import streamlit as st
 
 from medmodels import cache
 from medmodels.config import data_dir
 from medmodels.model_cards import card_summary, installed_cards
-from medmodels.text import INTENDED_USE, PRIVACY
+from medmodels.text import INTENDED_USE, PRIVACY, escape_markdown
 from pages import run_through_router
 
 run_through_router()
@@ -20,9 +19,13 @@ st.markdown(
 
 st.subheader("Models")
 cards = installed_cards()
-if cards:
-    st.dataframe(pd.DataFrame([card_summary(c) for c in cards]), hide_index=True)
-else:
+for row in map(card_summary, cards):
+    with st.container(border=True):
+        st.markdown(f"**{escape_markdown(row['model'])}** · version {escape_markdown(row['version'])}  \n"
+                    f"{escape_markdown(row['task'])}")
+        st.markdown("  \n".join(f"**{label.capitalize()}:** {escape_markdown(row[label]) or 'not recorded'}"
+                                 for label in ("trained on", "tested on", "held-out result")))
+if not cards:
     st.info("No trained models are installed yet: the CT and ECG pages show the viewers only.")
 
 st.subheader("Compute")

@@ -32,6 +32,12 @@ def test_home_states_intended_use_models_and_device():
     assert "not a diagnostic device" in at.warning[0].value
     text = " ".join(m.value for m in at.markdown)
     assert "Models run on: **CPU" in text or "Models run on: **GPU" in text
+    # every installed model says what it was trained and tested on, with its held-out figures
+    from medmodels.model_cards import installed_cards
+
+    assert text.count("**Held-out result:**") == len(installed_cards()) == 5
+    assert "not recorded" not in text
+    assert "Se/+P (%) V 88.05/89.72" in text and "LIDC-IDRI-0001: nodule ranked 4 of 80" in text
 
 
 @pytest.mark.parametrize("page", ["pages/ct.py", "pages/ecg.py"])

@@ -229,6 +229,7 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
         "architecture": "Conv1D(16,7)-pool-Conv1D(32,5)-pool-GRU(32)-Dropout(0.3) on the beat window, "
                         "Dense(16) on RR features, merged Dense(32)-Dropout(0.2)-Dense(5) logits; Keras 3",
         "training_data": {
+            "summary": f"MIT-BIH DS1: {len(DS1)} records (inter-patient protocol, de Chazal et al. 2004)",
             "source": "MIT-BIH Arrhythmia Database 1.0.0 (PhysioNet mitdb), ODC-By 1.0",
             "protocol": "inter-patient, de Chazal et al. 2004; paced records 102, 104, 107, 217 excluded",
             "records": list(DS1),
@@ -249,7 +250,9 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
             "best_epoch": best_epoch,
             "score_per_epoch": history,
         },
-        "test_data": {"records": list(DS2), "note": "MIT-BIH DS2; used only for the reported figures"},
+        "test_data": {"summary": f"MIT-BIH DS2: {len(DS2)} other patients' records, used only for the reported "
+                                 "figures",
+                      "records": list(DS2), "note": "MIT-BIH DS2; used only for the reported figures"},
         "rhythm_rule": {"feature": "local median over 21 beats of min over lags 1-3 of |RR_i - RR_(i-lag)| / RR_i",
                         "threshold": AF_IRREGULARITY_THRESHOLD,
                         "rule": "beats in irregularly irregular (atrial-fibrillation-like) rhythm cannot be S: "

@@ -1,0 +1,58 @@
+"""Model-card summaries: each family's held-out figures in one line, read from its own card structure."""
+
+from __future__ import annotations
+
+import pytest
+
+from medmodels.model_cards import card_summary, held_out_headline, installed_cards
+from medmodels.text import escape_markdown
+
+BEAT_CARD = {"metrics": {"test_metrics": {"own_detector": {
+    "V": {"Se": 88.05, "+P": 89.72}, "S": {"Se": 34.51, "+P": 42.52}, "accuracy": 92.19}}}}
+MALIGNANCY_CARD = {"metrics": {"test": {"patients": 94, "auc": 0.8499, "auc_ci95": [0.7823, 0.9115],
+                                        "diameter_baseline_auc": 0.82504}}}
+DETECTOR_CARD = {"test_data": {"folds": {
+    "fold-A": {"test": "P2", "nodules": [{"rank_on_central_slice": 2, "candidates_on_slice": 80},
+                                         {"rank_on_central_slice": 5, "candidates_on_slice": 80}],
+               "patch_auc": {"auc": 0.99481}},
+    "fold-B": {"test": "P1", "nodules": [{"rank_on_central_slice": 4, "candidates_on_slice": 80}]},
+}}}
+CT_GAN_CARD = {"quality": {"tstr": {"TSTR": {"auc": 0.7005}, "TRTR": {"auc": 0.8674}}}}
+ECG_GAN_CARD = {"quality": {"tstr": {"TSTR": {"accuracy": 83.26, "f1": {"S": 40.0, "V": 40.4}},
+                                     "TRTR": {"accuracy": 95.98, "f1": {"S": 53.79, "V": 81.05}}}}}
+
+
+def test_each_family_gets_its_held_out_figures():
+    assert held_out_headline(BEAT_CARD) == \
+        "DS2, beats found by its own detector: Se/+P (%) V 88.05/89.72, S 34.51/42.52; accuracy 92.19 %"
+    assert held_out_headline(MALIGNANCY_CARD) == \
+        "test patients (94): AUC 0.85 (95 % CI 0.78–0.91); nodule size alone 0.83"
+    assert held_out_headline(DETECTOR_CARD) == (
+        "held-out series, P2: nodules ranked 2, 5 of 80 candidates on their central slice, patch AUC 0.995; "
+        "P1: nodule ranked 4 of 80 candidates on its central slice")
+    assert held_out_headline(CT_GAN_CARD).endswith("AUC 0.70 (trained on real: 0.87)")
+    assert held_out_headline(ECG_GAN_CARD).endswith(
+        "accuracy 83.3 % (trained on real: 96.0 %); F1 (%) synthetic vs real training S 40 vs 54, V 40 vs 81")
+
+
+def test_a_card_without_held_out_figures_says_nothing_rather_than_guessing():
+    assert held_out_headline({}) == ""
+    assert held_out_headline({"metrics": {"validation": {"auc": 0.9}}}) == ""  # validation is not held out
+    assert card_summary({"name": "m"})["held-out result"] == ""
+
+
+def test_a_generators_held_out_data_is_what_it_was_tested_on():
+    summary = card_summary({"name": "g", "held_out_data": {"summary": "record 3 only"}})
+    assert summary["tested on"] == "record 3 only"
+
+
+@pytest.mark.parametrize("card", installed_cards(), ids=lambda c: c["_dir"])
+def test_every_committed_card_states_training_test_data_and_held_out_figures(card):
+    summary = card_summary(card)
+    assert summary["trained on"] and summary["tested on"] and summary["held-out result"]
+    assert len(summary["trained on"]) < 400  # a sentence, not a dump of record lists
+
+
+def test_markdown_characters_in_card_text_are_shown_literally():
+    assert escape_markdown("mitdb.TRAIN_x *2* [a](b) $5") == r"mitdb.TRAIN\_x \*2\* \[a\](b) \$5"
+    assert escape_markdown("plain text, 0.7 mm → 64×64") == "plain text, 0.7 mm → 64×64"
