@@ -66,12 +66,45 @@ def matrix_labels() -> list[str]:
     return [label if label != "-" else "unmatched" for label in MATRIX_LABELS]
 
 
-def burden_table(summary: dict) -> pd.DataFrame:
-    """Beats and burden (% of all beats) per class."""
-    return pd.DataFrame([
-        {"class": cls, "beats": summary["class_counts"][cls], "burden (%)": summary["burden_percent"][cls]}
-        for cls in AAMI_CLASSES
-    ])
+def held_out_class_figures(card: dict) -> dict[str, dict]:
+    """The beat classifier's per-class figures on DS2 with its own beat detector (class -> {"Se", "+P", …}).
+
+    Read from the card's ``metrics.test_metrics.own_detector`` (written by
+    ``python -m medmodels.evaluate ecg``): the same path the page runs. Empty when absent.
+    """
+    own = card.get("metrics", {}).get("test_metrics", {}).get("own_detector", {})
+    return {cls: own[cls] for cls in AAMI_CLASSES if isinstance(own.get(cls), dict)}
+
+
+def held_out_caption(card: dict) -> str:
+    """What the held-out columns of :func:`burden_table` mean, and the calibration of the probabilities."""
+    test = card.get("metrics", {}).get("test_metrics", {})
+    if not held_out_class_figures(card):
+        return "This model card has no held-out figures."
+    text = (f"Held-out: on {test.get('split', 'the test records')}, patients the model never saw, with beats "
+            "from the same detector as here. Se: of the reference beats of a class, the % the model called that "
+            "class. +P: of the model's calls of a class, the % that were right.")
+    if "ece_ds2_reference_beats" in test:
+        text += (f" The beat probabilities are calibrated: expected calibration error on those records "
+                 f"{100 * test['ece_ds2_reference_beats']:.1f} %.")
+    return text
+
+
+def burden_table(summary: dict, held_out: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Beats and burden (% of all beats) per class.
+
+    With ``held_out`` (:func:`held_out_class_figures`) each class also shows the
+    model's held-out sensitivity and positive predictivity (%): how far to trust a
+    count, e.g. an S count from a model whose S calls were right 43 % of the time.
+    """
+    rows = []
+    for cls in AAMI_CLASSES:
+        row = {"class": cls, "beats": summary["class_counts"][cls], "burden (%)": summary["burden_percent"][cls]}
+        if held_out is not None:
+            figures = held_out.get(cls, {})
+            row |= {"held-out Se (%)": figures.get("Se"), "held-out +P (%)": figures.get("+P")}
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def events_table(summary: dict) -> pd.DataFrame:

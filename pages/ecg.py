@@ -11,7 +11,9 @@ from medmodels.ecg_analysis_view import (
     AAMI, CLASS_NAMES, add_beat_classes, beat_saliency_figure, beat_table, confusion_figure, hr_trend_figure,
 )
 from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure, window_samples
-from medmodels.ecg_review import agreement_with_reference, burden_table, events_table, matrix_labels
+from medmodels.ecg_review import (
+    agreement_with_reference, burden_table, events_table, held_out_caption, held_out_class_figures, matrix_labels,
+)
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
 from medmodels.provenance import ecg_record_provenance
@@ -128,10 +130,12 @@ if record is not None:
         for col, (label, value) in zip(cols, [("Mean HR", hr["mean_bpm"]), ("Min HR (5th pct)", hr["min_bpm"]),
                                               ("Max HR (95th pct)", hr["max_bpm"]), ("Pauses > 2 s", len(summary["pauses"]))]):
             col.metric(label, "–" if value is None else (f"{value:.0f} bpm" if "HR" in label else value))
-        left, right = st.columns([2, 1])
+        left, right = st.columns([1, 1])
         if hr["trend"]:
             left.plotly_chart(hr_trend_figure(hr["trend"]), width="stretch")
-        right.dataframe(burden_table(summary), hide_index=True)
+        card = read_card()
+        right.dataframe(burden_table(summary, held_out_class_figures(card)), hide_index=True)
+        right.caption(held_out_caption(card))
         events = events_table(summary)
         st.markdown(f"**Events**: {summary['v_couplets']} V couplets, {summary['v_runs']} V runs, "
                     f"{summary['ventricular_bigeminy_episodes']} ventricular and "

@@ -109,6 +109,8 @@ def test_ecg_upload_shows_the_strip_with_reference_labels(mitdb):
 
 
 def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
+    from medmodels.ecg.model import read_card as read_ecg_card
+
     at = _page("pages/ecg.py")
     label = next(label for label in at.selectbox[0].options if label.startswith("MIT-BIH 119"))
     at.selectbox[0].set_value(label).run()
@@ -119,6 +121,10 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     assert 55 <= float(metrics["Mean HR"].split()[0]) <= 80  # 119: about 66 bpm
     burden = next(df.value for df in at.dataframe if "burden (%)" in df.value)
     assert int(burden.set_index("class").loc["V", "beats"]) > 300  # 119 has 444 reference V beats
+    # beside each count, how far to trust it: the card's held-out DS2 figures with the same detector
+    own = read_ecg_card()["metrics"]["test_metrics"]["own_detector"]
+    assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 42.52
+    assert any(c.value.startswith("Held-out: on MIT-BIH DS2 (22 records)") for c in at.caption)
     agreement = next(df.value for df in at.dataframe if "Se (%)" in df.value).set_index("class")
     assert agreement.loc["N", "Se (%)"] > 90 and agreement.loc["V", "Se (%)"] > 90
     # 119 trained the classifier: the page must not let this agreement pass for a test result.
