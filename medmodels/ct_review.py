@@ -17,6 +17,7 @@ from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_
 from .ct_detector import SliceCandidates
 from .ct_lidc import Nodule
 from .dicom_io import CTImage
+from .model_cards import held_out_headline
 
 #: Candidates below this probability are not listed (they still shape the heat map).
 LIST_THRESHOLD = 0.05
@@ -147,6 +148,21 @@ def malignancy_of_candidates(model, hu_slice: np.ndarray, spacing_mm: tuple[floa
     if listed.size:
         out[listed] = model.predict_crops(candidate_crops(hu_slice, spacing_mm, scored, listed))
     return out
+
+
+def detector_performance_note(card: dict) -> str:
+    """One sentence for the page: the detector's held-out figures, and how few nodules they rest on.
+
+    Read from the detector card's ``test_data.folds``; empty when it has none.
+    """
+    figures = held_out_headline(card)
+    folds = card.get("test_data", {}).get("folds", {})
+    if not figures or not folds:
+        return ""
+    nodules = sum(len(fold.get("nodules", [])) for fold in folds.values())
+    return (f"Nodule probability: the detector's score. Its held-out test rests on {len(folds)} series with "
+            f"{nodules} LUNA16 reference nodules ({figures}): false candidates can rank above a true nodule, so "
+            "read every listed candidate.")
 
 
 def malignancy_performance_note(card: dict) -> str:

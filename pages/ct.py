@@ -11,8 +11,8 @@ from medmodels.ct_detector import (
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
-    candidate_table, malignancy_of_candidates, malignancy_performance_note, patch_at, references_on_slice,
-    series_strip_figure, start_slice, suspicious_slices,
+    candidate_table, detector_performance_note, malignancy_of_candidates, malignancy_performance_note, patch_at,
+    references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
 from medmodels.ct_view import ct_slice_figure
 from medmodels.lung_mask import lung_outline
@@ -173,6 +173,7 @@ if image is not None:
         if len(table):
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                                   key="ct_candidates")
+            st.caption(detector_performance_note(read_detector_card()))
             st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. It was trained on "
                        "reader-outlined nodules, so on automatic candidates it is a rough guide only. "
                        + (malignancy_performance_note(malignancy_model.card) if malignancy_model is not None else ""))

@@ -206,6 +206,9 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     reference = next(c.value for c in at.caption if c.value.startswith("Yellow dashed circle"))
     assert "23.4 mm reference nodule: the detector ranks it #4 of 80 candidates here" in reference
     assert ((0 <= table["malignancy likelihood"]) & (table["malignancy likelihood"] <= 1)).all()
+    detector_caption = next(c.value for c in at.caption if c.value.startswith("Nodule probability"))
+    assert "2 series with 4 LUNA16 reference nodules" in detector_caption and "LIDC-IDRI-0001: nodule ranked 4" \
+        in detector_caption
     malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
     assert "size alone reaches 0.83" in malignancy_caption  # the card's test figures, beside the scores
     assert any("malignancy model's held-out test split" in i.value for i in at.info)  # 0001 is a test patient

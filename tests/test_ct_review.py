@@ -7,7 +7,9 @@ import numpy as np
 from medmodels.ct.malignancy import read_card
 from medmodels.ct_detector import SliceCandidates
 from medmodels.ct_lidc import Nodule, reference_nodules
-from medmodels.ct_review import malignancy_performance_note, references_on_slice, start_slice, suspicious_slices
+from medmodels.ct_review import (
+    detector_performance_note, malignancy_performance_note, references_on_slice, start_slice, suspicious_slices,
+)
 from medmodels.dicom_io import CTImage
 
 
@@ -91,3 +93,15 @@ def test_an_image_opens_at_its_first_reference_nodule_else_in_the_middle():
 def test_reference_nodules_are_empty_for_an_unknown_or_missing_series_uid():
     assert reference_nodules("") == []
     assert reference_nodules("1.2.3.4.5.not.in.luna16") == []
+
+
+def test_the_detector_note_gives_its_held_out_figures_and_how_few_nodules_they_rest_on():
+    card = {"test_data": {"folds": {
+        "fold-A": {"test": "P2", "nodules": [{"rank_on_central_slice": 2, "candidates_on_slice": 80},
+                                             {"rank_on_central_slice": 5, "candidates_on_slice": 80}]},
+        "fold-B": {"test": "P1", "nodules": [{"rank_on_central_slice": 4, "candidates_on_slice": 80}]},
+    }}}
+    note = detector_performance_note(card)
+    assert note.startswith("Nodule probability: the detector's score. Its held-out test rests on 2 series with 3 ")
+    assert "P2: nodules ranked 2, 5 of 80" in note and "P1: nodule ranked 4 of 80" in note
+    assert detector_performance_note({}) == "" and detector_performance_note({"test_data": {"folds": {}}}) == ""
