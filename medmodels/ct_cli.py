@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ def series_json(image, detector, malignancy_model=None) -> dict:
     Candidates with nodule probability ≥ LIST_THRESHOLD are listed (at most
     MAX_LISTED per slice, most probable first); rows/cols are pixel indices of
     the original slice. ``malignancy_model`` (the loaded malignancy CNN) adds
-    ``malignancy_prob``; without it the field is null.
+    ``malignancy_prob``; without it the field is null, and so it is for a candidate with too little dense
+    tissue in its box to score (see :func:`~medmodels.ct_review.malignancy_of_candidates`).
     """
     from .ct_detector import score_series
     from .ct_review import malignancy_of_candidates
@@ -40,7 +42,7 @@ def series_json(image, detector, malignancy_model=None) -> dict:
                 "row": int(round(float(scored.rows[i]))), "col": int(round(float(scored.cols[i]))),
                 "diameter_mm": round(float(scored.diameters_mm[i]), 1),
                 "nodule_prob": round(float(scored.probabilities[i]), 4),
-                "malignancy_prob": None if malignant is None else round(float(malignant[i]), 4),
+                "malignancy_prob": _rounded_or_none(None if malignant is None else malignant.probability[i]),
             } for i in keep],
         })
     models = [{"name": detector.name, "sha256": detector.sha256}]
@@ -49,6 +51,11 @@ def series_json(image, detector, malignancy_model=None) -> dict:
         models.append({"name": card.get("name", "ct-malignancy"), "sha256": card.get("weights_sha256")})
     return {"series_uid": image.series_uid, "spacing_mm": [round(float(s), 6) for s in image.spacing],
             "slices": slices, "models": models}
+
+
+def _rounded_or_none(value) -> float | None:
+    """A probability for JSON: rounded, and null (not NaN, which is not JSON) when there is none."""
+    return None if value is None or math.isnan(value) else round(float(value), 4)
 
 
 def _safe_name(text: str) -> str:

@@ -205,12 +205,19 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     assert int(near["rank"].min()) == held_out["rank_on_central_slice"] == 4  # the card's held-out rank, on the page
     reference = next(c.value for c in at.caption if c.value.startswith("Yellow dashed circle"))
     assert "23.4 mm reference nodule: the detector ranks it #4 of 80 candidates here" in reference
-    assert ((0 <= table["malignancy likelihood"]) & (table["malignancy likelihood"] <= 1)).all()
+    scored = table.dropna(subset=["malignancy likelihood"])
+    assert near.index[0] in scored.index  # the nodule itself is scored
+    assert ((0 <= scored["malignancy likelihood"]) & (scored["malignancy likelihood"] <= 1)).all()
+    low_high = scored["members' range"].str.split("–", expand=True).astype(float)
+    assert ((low_high[0] <= scored["malignancy likelihood"] + 0.005)
+            & (scored["malignancy likelihood"] <= low_high[1] + 0.005)).all()
     detector_caption = next(c.value for c in at.caption if c.value.startswith("Nodule probability"))
     assert "2 series with 4 LUNA16 reference nodules" in detector_caption and "LIDC-IDRI-0001: nodule ranked 4" \
         in detector_caption
     malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
     assert "size alone reaches 0.83" in malignancy_caption  # the card's test figures, beside the scores
+    # a candidate with too little dense tissue to score gets None, explained, not a score of empty lung
+    assert (len(scored) < len(table)) == ("Malignancy likelihood None: less tissue" in malignancy_caption)
     assert any("malignancy model's held-out test split" in i.value for i in at.info)  # 0001 is a test patient
     at.number_input[-2].set_value(367)
     at.number_input[-1].set_value(316)

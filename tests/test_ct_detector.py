@@ -71,6 +71,15 @@ def test_grad_cam_changes_when_weights_are_randomised_and_never_mutates(detector
     assert not np.isnan(flat).any()
 
 
+def _file_of_nodule_slice(files) -> str:
+    """The DICOM file of 0001's nodule centre slice (file names do not follow z)."""
+    import pydicom
+
+    (nodule,) = luna16_nodules(pydicom.dcmread(files[0], stop_before_pixels=True).SeriesInstanceUID)
+    return min(files, key=lambda f: abs(float(pydicom.dcmread(f, stop_before_pixels=True).ImagePositionPatient[2])
+                                        - nodule.z_mm))
+
+
 def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     from data_paths import require_data
     from medmodels.__main__ import main
@@ -78,10 +87,10 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     from medmodels.model_cards import sha256_of
 
     require_data("ct", "lidc", "LIDC-IDRI-0001")
-    one_slice = lidc_series()["LIDC-IDRI-0001"][90]
+    one_slice = _file_of_nodule_slice(lidc_series()["LIDC-IDRI-0001"])
     assert main(["ct", str(one_slice), "--json", str(tmp_path)]) == 0
     (written,) = tmp_path.glob("*.json")
-    result = json.loads(written.read_text())
+    result = json.loads(written.read_text(), parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
     assert set(result) == {"series_uid", "spacing_mm", "slices", "models"}
     # 0001 trained the final detector: as on the page, the fold model that held it out scores it, and says so
     assert len(result["spacing_mm"]) == 3 and result["models"][0] == {
@@ -91,9 +100,14 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     assert "note: This patient's reader-outlined nodules are in the malignancy model's held-out test split" in err
     (slice_,) = result["slices"]
     assert set(slice_) == {"sop_uid", "z_mm", "max_prob", "candidates"}
+    assert len(slice_["candidates"]) == 10  # the nodule's slice: the schema of real candidates is checked
     for cand in slice_["candidates"]:
         assert set(cand) == {"row", "col", "diameter_mm", "nodule_prob", "malignancy_prob"}
         assert 0 <= cand["row"] < 512 and 0 <= cand["nodule_prob"] <= 1
+        assert cand["malignancy_prob"] is None or 0 <= cand["malignancy_prob"] <= 1
+    # tiny spots too small to score for malignancy are null, the nodule (23.4 mm) is scored
+    assert any(c["malignancy_prob"] is None for c in slice_["candidates"])
+    assert max(c["diameter_mm"] for c in slice_["candidates"] if c["malignancy_prob"] is not None) > 10
     assert main(["ct", str(tmp_path / "missing.dcm"), "--json", str(tmp_path)]) == 1
 
 

@@ -105,3 +105,41 @@ def test_the_detector_note_gives_its_held_out_figures_and_how_few_nodules_they_r
     assert note.startswith("Nodule probability: the detector's score. Its held-out test rests on 2 series with 3 ")
     assert "P2: nodules ranked 2, 5 of 80" in note and "P1: nodule ranked 4 of 80" in note
     assert detector_performance_note({}) == "" and detector_performance_note({"test_data": {"folds": {}}}) == ""
+
+
+def test_the_candidate_table_shows_the_malignancy_members_range_for_listed_candidates():
+    from medmodels.ct_review import CandidateMalignancy, candidate_table
+
+    scored = _scored([10, 20, 30], [10, 20, 30], [0.9, 0.5, 0.01])  # the third is below the listing threshold
+    malignancy = CandidateMalignancy(np.array([0.2, 0.61, np.nan]), np.array([0.09, 0.55, np.nan]),
+                                     np.array([0.39, 0.7, np.nan]))
+    table = candidate_table(scored, 4, malignancy)
+    assert list(table["malignancy likelihood"]) == [0.2, 0.61]
+    assert list(table["members' range"]) == ["0.09–0.39", "0.55–0.70"]
+    without = candidate_table(scored, 4)
+    assert without["malignancy likelihood"].isna().all() and list(without["members' range"]) == ["", ""]
+
+
+def test_a_candidate_with_less_dense_tissue_than_a_2_mm_disc_gets_no_malignancy_not_a_score_of_empty_lung():
+    from medmodels.ct.malignancy import load_model
+    from medmodels.ct_review import DENSE_TISSUE_HU, malignancy_of_candidates
+
+    hu = np.full((100, 100), -850.0, np.float32)
+    yy, xx = np.mgrid[:100, :100]
+    hu[np.hypot(yy - 30, xx - 30) <= 5] = 30.0  # a solid 7 mm blob (0.7 mm pixels)
+    hu[np.hypot(yy - 70, xx - 70) <= 3] = DENSE_TISSUE_HU - 50  # a faint ground-glass-like spot
+    # dense discs of 5, 13 and 29 pixels (0.49 mm² each): 2.5 mm² is less than a 2 mm disc (3.14 mm²), 6.4 is more
+    hu[np.hypot(yy - 30, xx - 70) <= 1] = 0.0
+    hu[np.hypot(yy - 70, xx - 27) <= 2] = 0.0
+    hu[np.hypot(yy - 45, xx - 80) <= 3] = 0.0
+    scored = SliceCandidates(np.array([30.0, 70.0, 30.0, 70.0, 45.0]), np.array([30.0, 70.0, 70.0, 27.0, 80.0]),
+                             np.array([7.0, 4.0, 3.0, 3.0, 4.0]), np.array([0.9, 0.6, 0.5, 0.4, 0.3]),
+                             np.zeros((5, 64, 64), np.float32), np.ones((100, 100), bool))
+    before = hu.copy()
+    result = malignancy_of_candidates(load_model(), hu, (0.7, 0.7), scored)
+    for scored_one in (0, 3, 4):
+        p, low, high = (result.probability[scored_one], result.member_low[scored_one], result.member_high[scored_one])
+        assert 0 <= p <= 1 and low <= p <= high
+    for blank in (1, 2):
+        assert np.isnan([result.probability[blank], result.member_low[blank], result.member_high[blank]]).all()
+    np.testing.assert_array_equal(hu, before)  # preprocessing never mutates its input

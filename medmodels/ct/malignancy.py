@@ -126,9 +126,24 @@ class LoadedMalignancyModel:
         """(n, 80, 80, 1) inputs -> (n,) calibrated P(malignant)."""
         return sigmoid(self.logits(inputs), self.temperature, self.bias)
 
+    def probabilities_with_member_range(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(n, 80, 80, 1) inputs -> calibrated P(malignant) (n,), and the lowest and highest member's P (n,).
+
+        Each member's dihedral logit goes through the same calibration; the
+        ensemble's P (from the mean logit) always lies within the members' range.
+        The range is the members' disagreement, not a confidence interval.
+        """
+        member_logits = np.stack([dihedral_logits(m, inputs) for m in (self.keras_model, *self.members)])
+        members = sigmoid(member_logits, self.temperature, self.bias)
+        return sigmoid(member_logits.mean(axis=0), self.temperature, self.bias), members.min(axis=0), members.max(axis=0)
+
     def predict_crops(self, crops: list[Crop]) -> np.ndarray:
         """Calibrated P(malignant) (n,) for crops read with :func:`medmodels.ct.crops.read_crop`."""
-        return self.probabilities(crops_to_input(crops, pad=self.card.get("input", {}).get("padding", DEFAULT_PAD)))
+        return self.probabilities(self.crops_input(crops))
+
+    def crops_input(self, crops: list[Crop]) -> np.ndarray:
+        """Model inputs (n, 80, 80, 1) of crops, with the padding the card records."""
+        return crops_to_input(crops, pad=self.card.get("input", {}).get("padding", DEFAULT_PAD))
 
 
 def read_card(model_dir: Path = MODEL_DIR) -> dict:

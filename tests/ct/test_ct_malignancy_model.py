@@ -55,3 +55,10 @@ def test_chunked_padded_inference_equals_one_direct_call(malignancy_model, real_
         chunked = predict_in_chunks(malignancy_model.keras_model, real_crop_inputs[:13], chunk=chunk)
         assert chunked.shape == direct.shape
         np.testing.assert_allclose(chunked, direct, atol=1e-5)
+
+
+def test_the_ensemble_likelihood_lies_within_its_members_range(malignancy_model, real_crop_inputs):
+    p, low, high = malignancy_model.probabilities_with_member_range(real_crop_inputs)
+    np.testing.assert_allclose(p, malignancy_model.probabilities(real_crop_inputs), atol=1e-6)
+    assert (low <= p + 1e-9).all() and (p <= high + 1e-9).all()
+    assert (high - low).max() > 0.01  # three differently seeded networks do disagree somewhere
