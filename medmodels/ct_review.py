@@ -131,6 +131,12 @@ DENSE_TISSUE_HU = -600.0
 #: DENSE_TISSUE_HU: 98 % of the malignancy training crops (633 of 647) hold that much. With less the crop is
 #: nearly blank, outside what the CNN learnt from, and it scores it like empty lung (about 0.15).
 MIN_SCORED_DIAMETER_MM = 2.0
+#: What the page says of a candidate left unscored (tests check the 98 % against the training crops).
+UNSCORED_MALIGNANCY_NOTE = (
+    f"Malignancy likelihood None: less tissue denser than {DENSE_TISSUE_HU:g} HU in the candidate's box than a "
+    f"{MIN_SCORED_DIAMETER_MM:g} mm disc (a faint, ground-glass-like or tiny spot); 98 % of this CNN's training "
+    "nodules hold more, so it does not score it."
+)
 
 
 def candidate_crops(hu_slice: np.ndarray, spacing_mm: tuple[float, float], scored: SliceCandidates,

@@ -64,8 +64,14 @@ def _beat_classifier_figures(card: dict) -> str:
     own = card.get("metrics", {}).get("test_metrics", {}).get("own_detector")
     if not own:
         return ""
-    classes = ", ".join(f"{c} {own[c]['Se']:g}/{own[c]['+P']:g}" for c in ("V", "S") if c in own)
-    return f"DS2, beats found by its own detector: Se/+P (%) {classes}; accuracy {own['accuracy']:g} %"
+    classes = ", ".join(f"{c} {_number(own[c].get('Se'))}/{_number(own[c].get('+P'))}" for c in ("V", "S") if c in own)
+    text = f"DS2, beats found by its own detector: Se/+P (%) {classes}"
+    return text + (f"; accuracy {own['accuracy']:g} %" if own.get("accuracy") is not None else "")
+
+
+def _number(value) -> str:
+    """A figure as the card holds it, or "–" where it has none (a class the model never predicted has no +P)."""
+    return "–" if value is None else f"{value:g}"
 
 
 def _malignancy_figures(card: dict) -> str:

@@ -11,7 +11,7 @@ from medmodels.ct_detector import (
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
-    DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM, candidate_table, detector_performance_note, malignancy_of_candidates,
+    UNSCORED_MALIGNANCY_NOTE, candidate_table, detector_performance_note, malignancy_of_candidates,
     malignancy_performance_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
 from medmodels.ct_view import ct_slice_figure
@@ -179,9 +179,7 @@ if image is not None:
                        "the lowest and highest likelihood of the ensemble's networks; a wide range means they "
                        "disagree and the likelihood is less certain. "
                        + (malignancy_performance_note(malignancy_model.card) if malignancy_model is not None else "")
-                       + (f" Malignancy likelihood None: less tissue denser than {DENSE_TISSUE_HU:g} HU in the candidate's box "
-                          f"than a {MIN_SCORED_DIAMETER_MM:g} mm disc (a faint, ground-glass-like or tiny spot); 98 % of "
-                          "this CNN's training nodules hold more, so it does not score it."
+                       + (" " + UNSCORED_MALIGNANCY_NOTE
                           if malignancy_model is not None and table["malignancy likelihood"].isna().any() else ""))
             if malignancy_model is not None:
                 show_provenance(malignancy_series_provenance(image.series_uid, malignancy_model.card))

@@ -35,6 +35,11 @@ def test_each_family_gets_its_held_out_figures():
         "accuracy 83.3 % (trained on real: 96.0 %); F1 (%) synthetic vs real training S 40 vs 54, V 40 vs 81")
 
 
+def test_a_figure_the_card_does_not_have_is_a_dash_not_a_crash():
+    card = {"metrics": {"test_metrics": {"own_detector": {"V": {"Se": 0.0, "+P": None}}}}}
+    assert held_out_headline(card) == "DS2, beats found by its own detector: Se/+P (%) V 0/–"
+
+
 def test_a_card_without_held_out_figures_says_nothing_rather_than_guessing():
     assert held_out_headline({}) == ""
     assert held_out_headline({"metrics": {"validation": {"auc": 0.9}}}) == ""  # validation is not held out

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     out_dir = Path(args.json)
     out_dir.mkdir(parents=True, exist_ok=True)
+    card = read_card()
     status = 0
     for record in args.records:
         try:
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{record}: {exc}", file=sys.stderr)
             status = 1  # as `info` and `ct`; 2 stays argparse's usage error
             continue
-        provenance = ecg_record_provenance(read.name, read.fs, read.signal.shape[0], read_card())
+        provenance = ecg_record_provenance(read.name, read.fs, read.signal.shape[0], card)
         if provenance is not None:  # as on the page: a DS1 record's agreement is not a held-out result
             print(f"{record}: note: {provenance.note}", file=sys.stderr)
         target = out_dir / f"{Path(record).name}.json"
