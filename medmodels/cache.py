@@ -75,6 +75,16 @@ def ct_detector(fold: str | None = None):
     return load_fold_detector(fold) if fold else load_detector()
 
 
+@st.cache_data(show_spinner=False)
+def model_card(name: str) -> dict:
+    """The card of the ECG classifier ("ecg") or the CT detector ("ct-detector"), read once per server rather than
+    on every widget change (a page shows it in several places); each caller gets its own copy."""
+    from .ct_detector import read_detector_card
+    from .ecg.model import read_card
+
+    return {"ecg": read_card, "ct-detector": read_detector_card}[name]()
+
+
 @st.cache_resource(show_spinner="Loading the CT malignancy model…")
 def ct_malignancy():
     """The committed malignancy CNN, or None when it is not installed."""

@@ -17,7 +17,7 @@ from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_
 from .ct_detector import SliceCandidates
 from .ct_lidc import Nodule
 from .dicom_io import CTImage
-from .model_cards import held_out_headline
+from .model_cards import detector_held_out_figures
 
 #: Candidates below this probability are not listed (they still shape the heat map).
 LIST_THRESHOLD = 0.05
@@ -197,7 +197,7 @@ def detector_performance_note(card: dict) -> str:
 
     Read from the detector card's ``test_data.folds``; empty when it has none.
     """
-    figures = held_out_headline(card)
+    figures = detector_held_out_figures(card)
     folds = card.get("test_data", {}).get("folds", {})
     if not figures or not folds:
         return ""

@@ -53,7 +53,7 @@ def held_out_headline(card: dict) -> str:
     Each model family stores its figures in its own structure (written by its
     evaluation command); the first reader that finds its structure answers.
     """
-    for read in (_beat_classifier_figures, _malignancy_figures, _detector_figures, _generator_figures):
+    for read in (_beat_classifier_figures, _malignancy_figures, detector_held_out_figures, _generator_figures):
         text = read(card)
         if text:
             return text
@@ -86,7 +86,8 @@ def _malignancy_figures(card: dict) -> str:
     return text
 
 
-def _detector_figures(card: dict) -> str:
+def detector_held_out_figures(card: dict) -> str:
+    """The nodule detector card's held-out ranks and patch AUC per held-out series ("" without folds)."""
     folds = card.get("test_data", {}).get("folds", {})
     parts = []
     for fold in folds.values():

@@ -7,7 +7,7 @@ import streamlit as st
 from medmodels import InputError, cache, load_ct
 from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
 from medmodels.ct_detector import (
-    CAM_LAYER, detector_choice, patch_channels, read_detector_card, score_series, score_slice,
+    CAM_LAYER, detector_choice, patch_channels, score_series, score_slice,
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
@@ -173,7 +173,7 @@ if image is not None:
         if len(table):
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                                   key="ct_candidates")
-            st.caption(detector_performance_note(read_detector_card()))
+            st.caption(detector_performance_note(cache.model_card("ct-detector")))
             st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. It was trained on "
                        "reader-outlined nodules, so on automatic candidates it is a rough guide only. Members' range: "
                        "the lowest and highest likelihood of the ensemble's networks; a wide range means they "
@@ -213,7 +213,7 @@ if image is not None:
             st.caption("Pick a candidate in the table, or zoom on any point, to see the detector's Grad-CAM.")
 
         with st.expander("Model cards: what the detector and the malignancy model were trained and tested on"):
-            card = read_detector_card()
+            card = cache.model_card("ct-detector")
             cards = [card] + ([malignancy_model.card] if malignancy_model is not None else [])
             st.dataframe([card_summary(c) for c in cards], hide_index=True)
             st.caption(card.get("metrics_note", ""))

@@ -4,7 +4,6 @@ import numpy as np
 import streamlit as st
 
 from medmodels import InputError, cache
-from medmodels.ecg.model import read_card
 from medmodels.ecg.pipeline import analyse_ecg
 from medmodels.ecg.saliency import grad_cam
 from medmodels.ecg_analysis_view import (
@@ -97,7 +96,7 @@ if record is not None:
 
     if analysis is not None:
         jump_to_selected_beat(analysis, record.fs, length_s)
-        show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, read_card()))
+        show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, cache.model_card("ecg")))
     last_start = max(record.duration_s - length_s, 0.0)
     st.session_state["ecg_start"] = min(st.session_state.get("ecg_start", 0.0), last_start)
     start_s = controls[3].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0
@@ -133,7 +132,7 @@ if record is not None:
         left, right = st.columns([1, 1])
         if hr["trend"]:
             left.plotly_chart(hr_trend_figure(hr["trend"]), width="stretch")
-        card = read_card()
+        card = cache.model_card("ecg")
         right.dataframe(burden_table(summary, held_out_class_figures(card)), hide_index=True)
         right.caption(held_out_caption(card))
         events = events_table(summary)
@@ -188,7 +187,6 @@ if record is not None:
                           "'unmatched': missed reference beats (column) or extra detections (row).")
 
         with st.expander("Model card: what this classifier was trained and tested on"):
-            card = read_card()
             st.dataframe([card_summary(card)], hide_index=True)
             st.json(card.get("metrics", {}), expanded=False)
             st.caption(card.get("intended_use", INTENDED_USE))
