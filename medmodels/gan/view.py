@@ -48,15 +48,19 @@ def patch_grid_figure(patches_hu: np.ndarray, captions: list[str], window: Windo
 
 
 def beats_strip_figure(waveform_mv: np.ndarray, fs: float, r_index: int, labels: list[str],
-                       marker: str | None = SYNTHETIC) -> go.Figure:
-    """Beats (n, length) mV laid end to end on ECG paper (25 mm/s, 10 mm/mV), each labelled at its R peak."""
+                       marker: str | None = SYNTHETIC, slots: int = BEATS_PER_STRIP) -> go.Figure:
+    """Beats (n, length) mV laid end to end on ECG paper (25 mm/s, 10 mm/mV), each labelled at its R peak.
+
+    The paper is ``slots`` beats long whatever n is (up to n), so that every strip on the page
+    has the same time scale: a short last strip is not stretched to the full width.
+    """
     beats = np.asarray(waveform_mv, np.float32)
     length = beats.shape[1]
     signal = beats.reshape(-1)
     r_samples = np.arange(len(beats)) * length + r_index
     names = [f"{marker} {c}" if marker else c for c in labels]
-    fig = strip_figure(signal, fs, 0.0, len(signal) / fs, lead_name=f"{marker or 'REAL'} beats (MLII-like)",
-                       beat_samples=r_samples, beat_labels=names)
+    fig = strip_figure(signal, fs, 0.0, max(slots, len(beats)) * length / fs,
+                       lead_name=f"{marker or 'REAL'} beats (MLII-like)", beat_samples=r_samples, beat_labels=names)
     for k in range(1, len(beats)):  # beat boundaries: these are separate beats, not a rhythm strip
         fig.add_vline(x=k * length / fs, line=dict(color="#888", width=1, dash="dot"))
     return fig
