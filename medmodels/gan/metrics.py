@@ -1,4 +1,4 @@
-"""Sample-quality measures in a feature space: Fréchet distance, precision/recall, memorisation.
+"""Sample-quality measures in a feature space: Fréchet distance, precision/recall, memorisation (two references).
 
 All take feature matrices (n, d) float (rows = samples) and return plain floats.
 """
@@ -74,18 +74,59 @@ def nearest_distances(queries: np.ndarray, reference: np.ndarray, chunk: int = 2
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def _flagged_against(synthetic_d: np.ndarray, reference_d: np.ndarray, percentile: float) -> dict:
+    """Synthetic samples whose nearest-training distance is at or below the ``percentile`` of a reference's."""
+    threshold = float(np.percentile(reference_d, percentile))
+    flagged = synthetic_d <= threshold
+    return {"fraction": float(flagged.mean()) if len(flagged) else 0.0, "threshold": threshold,
+            "expected": percentile / 100.0, "n": int(len(flagged)), "flagged": flagged}
+
+
 def memorisation(synthetic: np.ndarray, held_out: np.ndarray, training: np.ndarray, percentile: float = 1.0) -> dict:
     """How many synthetic samples sit closer to a training sample than held-out real ones do.
 
     The threshold is the ``percentile`` (1st) of held-out real samples' nearest-training
     distances; by construction about ``percentile`` % of fresh real data falls below it,
     so a generator that does not copy should show about the same fraction.  Exact copies
-    of training samples have distance 0 and are always flagged.
-    Returns ``{"fraction": ..., "threshold": ..., "expected": percentile / 100, "n": ...}``.
+    of training samples have distance 0 and are always flagged.  When the held-out samples
+    come from other patients, the threshold also contains the shift between patients, so a
+    generator that merely follows its training patients is flagged too: see
+    :func:`memorisation_within_training` for the reference without that shift.
+    Returns ``{"fraction": ..., "threshold": ..., "expected": percentile / 100, "n": ..., "flagged": ...}``.
     """
-    reference = nearest_distances(held_out, training)
-    threshold = float(np.percentile(reference, percentile))
-    synthetic_d = nearest_distances(synthetic, training)
-    flagged = synthetic_d <= threshold
-    return {"fraction": float(flagged.mean()) if len(flagged) else 0.0, "threshold": threshold,
-            "expected": percentile / 100.0, "n": int(len(flagged)), "flagged": flagged}
+    return _flagged_against(nearest_distances(synthetic, training), nearest_distances(held_out, training), percentile)
+
+
+def nearest_other_distances(training: np.ndarray, index: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Distance from each row ``training[index]`` to its nearest *other* training row (itself excluded)."""
+    index = np.asarray(index, dtype=np.int64)
+    out = []
+    for start in range(0, len(index), chunk):
+        rows = index[start:start + chunk]
+        d = _pairwise(training[rows], training)
+        d[np.arange(len(rows)), rows] = np.inf
+        out.append(d.min(axis=1))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def memorisation_within_training(synthetic: np.ndarray, training: np.ndarray, index: np.ndarray,
+                                 percentile: float = 1.0) -> dict:
+    """How many synthetic samples sit closer to a training sample than training samples sit to each other.
+
+    The reference is leave-one-out: for the training rows ``index`` (e.g. one class), the
+    distance to the nearest other training row, i.e. how near a further real sample of the
+    *same* patients lands.  A generator that draws new samples from its training patients
+    shows about ``percentile`` %; near-copies of single training samples show more (exact
+    copies have distance 0).  Same return value as :func:`memorisation`.
+    """
+    return _flagged_against(nearest_distances(synthetic, training), nearest_other_distances(training, index),
+                            percentile)
+
+
+def excess_over_chance(flagged: int, n: int, expected: float) -> float:
+    """One-sided binomial p-value of ``flagged`` or more of ``n`` when each is flagged with probability ``expected``."""
+    from scipy.stats import binomtest
+
+    if n == 0:
+        return 1.0
+    return float(binomtest(int(flagged), int(n), expected, alternative="greater").pvalue)

@@ -9,9 +9,13 @@ data), then measures, per class and on the held-out split:
   synthetic samples and one half of the held-out real samples, beside the floor
   (the other real half vs the same half, at the same size);
 - precision / recall (Kynkäänniemi et al. 2019, k = 3) against the held-out set;
-- memorisation: the fraction of synthetic samples nearer (in scaled sample space)
-  to a training sample than the 1st percentile of held-out real samples' nearest
-  training distances (≈ 1 % when nothing is copied);
+- memorisation against two references, each ≈ 1 % for a generator that copies nothing:
+  the fraction of synthetic samples nearer (in scaled sample space) to a training
+  sample than the 1st percentile of (a) held-out real samples' nearest-training
+  distances (other patients: also flags a generator that merely follows its
+  training patients) and (b) training samples' distances to their nearest *other*
+  training sample (the same patients: flags near-copies of single samples), with
+  the one-sided binomial p-value of (b) against 1 %;
 - TSTR vs TRTR: the downstream model trained only on synthetic samples vs only on
   the real training samples (same budget), scored on the held-out real set.
 """
@@ -34,6 +38,8 @@ EVAL_SEED = 7
 #: TSTR/TRTR budgets.
 TSTR_ECG_EPOCHS, TSTR_CT_EPOCHS = 6, 4
 TSTR_SYNTHETIC_PER_CLASS = 3000
+#: Seed of the training samples whose leave-one-out distances are the same-patient memorisation reference.
+WITHIN_TRAINING_SEED = 107
 
 
 def _features(modality: str, values: dict) -> np.ndarray:
@@ -113,7 +119,9 @@ def measure(modality: str, model_dir: Path | None = None) -> dict:
         order = rng.permutation(len(mine))
         a, b = real_f[order[:half]], real_f[order[half:2 * half]]
         precision, recall = metrics.precision_recall(real_f, fake_f, k=3)
-        memo = metrics.memorisation(_flat(modality, fake.values, gen.card), _flat(modality, real, gen.card), train_flat)
+        fake_flat = _flat(modality, fake.values, gen.card)
+        memo = metrics.memorisation(fake_flat, _flat(modality, real, gen.card), train_flat)
+        within = _memorisation_within_training(fake_flat, train_flat, train_labels, k)
         # Reference: real *training* samples of the class in place of synthetic ones.  A generator that
         # reproduced its training distribution perfectly would score about this; the gap to the floor
         # is the shift between training and held-out patients, which no generator trained here can close.
@@ -125,8 +133,19 @@ def measure(modality: str, model_dir: Path | None = None) -> dict:
                       "fid_training_real": round(metrics.frechet_distance(train_f[:half], a), 3),
                       "precision": round(precision, 3), "recall": round(recall, 3),
                       "precision_training_real": round(ref_precision, 3), "recall_training_real": round(ref_recall, 3),
-                      "memorised_fraction": round(memo["fraction"], 4)}
+                      "memorised_fraction": round(memo["fraction"], 4), **within}
     return rows
+
+
+def _memorisation_within_training(fake_flat: np.ndarray, train_flat: np.ndarray, train_labels: np.ndarray,
+                                  k: int) -> dict:
+    """Card fields for the same-patient reference: the flagged fraction and its one-sided binomial p-value."""
+    # Its own generator, so that adding this measure left the other figures' random draws unchanged.
+    index = np.random.default_rng(WITHIN_TRAINING_SEED + k).permutation(np.flatnonzero(train_labels == k))
+    memo = metrics.memorisation_within_training(fake_flat, train_flat, index[:MAX_PER_CLASS])
+    flagged = int(memo["flagged"].sum())
+    return {"memorised_fraction_within_training": round(memo["fraction"], 4),
+            "memorised_within_training_p": round(metrics.excess_over_chance(flagged, memo["n"], memo["expected"]), 4)}
 
 
 def tstr(modality: str, model_dir: Path | None = None) -> dict:
@@ -211,16 +230,20 @@ def finish(modality: str, model_dir: Path | None = None, with_tstr: bool = True)
 NOTES = {
     "ct": "Features: the committed CT nodule detector's 'gap' layer (64). Held out: LIDC-IDRI-0003 and held-out "
           "patients' crops. FID uses half the held-out class vs synthetic samples of the same size; the floor is "
-          "the other real half. Memorisation distances are in scaled pixel space (64×64); held-out patches come from "
-          "another series (another scanner session and patient), so the threshold includes that shift and the "
-          "flagged fraction is an upper bound on copying.",
+          "the other real half. Memorisation distances are in scaled pixel space (64×64). 'Closer than new "
+          "patients' uses held-out patches, which come from another series (another scanner session and patient), "
+          "so its threshold includes that shift and it is an upper bound on copying; 'closer than training samples "
+          "to each other' uses each training patch's nearest other training patch (the same patients) and is the "
+          "test for near-copies. Both are about 1 % for a generator that copies nothing.",
     "ecg": "Features: the committed ECG beat classifier's 'head' layer (32). Held out: mitdb.VALIDATION records "
            "(other patients); F has few held-out beats, so its figures are rough. FID uses half the held-out class "
            "vs synthetic beats of the same size; the floor is the other real half. Memorisation distances are in "
-           "the scaled input space (waveform channels + RR features). Held-out beats come from other patients, whose "
-           "beats sit far from every training beat; synthetic beats that follow the training patients' morphology "
-           "therefore fall below the 1st-percentile threshold even when they are not copies, so a high fraction "
-           "here means 'reproduces the training patients', not necessarily 'copies single beats'.",
+           "the scaled input space (waveform channels + RR features), against two references, each about 1 % for a "
+           "generator that copies nothing. 'Closer than new patients': held-out patients' beats sit far from every "
+           "training beat, so synthetic beats that follow the training patients' morphology fall below this "
+           "threshold even when they are not copies; a high fraction means 'reproduces the training patients'. "
+           "'Closer than training beats to each other': each training beat's nearest other training beat (the same "
+           "patients); a high fraction here would mean near-copies of single beats.",
 }
 
 
@@ -232,7 +255,7 @@ def format_quality(card: dict) -> str:
              "FID / precision / recall of synthetic samples vs held-out real; in brackets the same for real "
              "training samples (the train→held-out shift); floor: real half vs real half",
              f"{'class':<11}{'n':>6}{'FID':>8}{'[train]':>9}{'floor':>7}{'precision':>11}{'[train]':>9}"
-             f"{'recall':>8}{'[train]':>9}{'memorised':>11}"]
+             f"{'recall':>8}{'[train]':>9}{'memorised: vs new pts':>22}{'vs same pts':>12}{'p':>8}"]
     for name, row in quality.get("per_class", {}).items():
         if "fid" not in row:
             lines.append(f"{name:<11}{row['n_held_out']:>6}  {row.get('note', '')}")
@@ -240,7 +263,9 @@ def format_quality(card: dict) -> str:
         lines.append(f"{name:<11}{row['n_held_out']:>6}{row['fid']:>8.2f}{row.get('fid_training_real', float('nan')):>9.2f}"
                      f"{row['fid_floor_real_halves']:>7.2f}{row['precision']:>11.3f}"
                      f"{row.get('precision_training_real', float('nan')):>9.3f}{row['recall']:>8.3f}"
-                     f"{row.get('recall_training_real', float('nan')):>9.3f}{100 * row['memorised_fraction']:>10.2f}%")
+                     f"{row.get('recall_training_real', float('nan')):>9.3f}{100 * row['memorised_fraction']:>21.2f}%"
+                     f"{100 * row.get('memorised_fraction_within_training', float('nan')):>11.2f}%"
+                     f"{row.get('memorised_within_training_p', float('nan')):>8.3f}")
     t = quality.get("tstr")
     if t:
         if "auc" in t.get("TRTR", {}):
@@ -276,7 +301,10 @@ def quality_rows(card: dict) -> list[dict]:
                      "FID floor (real halves)": row.get("fid_floor_real_halves"), "precision": row.get("precision"),
                      "recall": row.get("recall"), "precision / recall of real training samples":
                          f"{row.get('precision_training_real')} / {row.get('recall_training_real')}",
-                     "memorised %": None if row.get("memorised_fraction") is None else round(100 * row["memorised_fraction"], 2)})
+                     "nearer to training than held-out patients are (%)":
+                         _percent_or_none(row.get("memorised_fraction")),
+                     "nearer to one training sample than training samples to each other (%)":
+                         _percent_or_none(row.get("memorised_fraction_within_training"))})
     return rows
 
 
@@ -294,3 +322,70 @@ def main(args: argparse.Namespace) -> int:
 
     print(format_quality(read_card(args.modality)))
     return 0
+
+
+def _percent_or_none(fraction: float | None) -> float | None:
+    return None if fraction is None else round(100 * fraction, 2)
+
+
+#: One-sided binomial p-value below which a class's within-training fraction counts as more than chance.
+COPY_ALPHA = 0.01
+#: A class whose samples are mostly this close to the training data (vs held-out patients) and cover at most
+#: this recall of held-out patients is described as repeating its training patients.
+REPEATS_CLOSENESS, REPEATS_RECALL = 0.5, 0.25
+_NOUNS = {"gan-ecg": "beats", "gan-ct": "patches"}
+
+
+def _class_list(per_class: dict, field: str, fmt) -> str:
+    return ", ".join(f"{name} {fmt(row[field])}" for name, row in per_class.items() if row.get(field) is not None)
+
+
+def _percent_text(fraction: float) -> str:
+    return f"{100 * fraction:.1f} %"
+
+
+def _closeness_paragraph(per_class: dict, noun: str) -> tuple[str, list[str]]:
+    """How near the synthetic samples sit to the training patients, and which classes repeat them."""
+    repeating = [name for name, row in per_class.items()
+                 if row["memorised_fraction"] >= REPEATS_CLOSENESS and row.get("recall", 1.0) <= REPEATS_RECALL]
+    headline = (f"**{', '.join(repeating)}: these {noun} repeat the training patients' shapes rather than show new "
+                f"patients.**" if repeating else "**Closeness to the training patients:**")
+    text = (f"{headline} Synthetic {noun} nearer to the training data than 99 % of held-out patients' {noun}: "
+            f"{_class_list(per_class, 'memorised_fraction', _percent_text)} (about 1 % for {noun} that differ from "
+            f"the training data as much as new patients do). Share of the held-out patients' variety they cover "
+            f"(recall): {_class_list(per_class, 'recall', '{:.2f}'.format)}.")
+    return text, repeating
+
+
+def _copying_paragraph(per_class: dict, noun: str) -> tuple[str, list[str]]:
+    """Whether synthetic samples sit nearer to single training samples than chance allows, and which classes do."""
+    excess = [name for name, row in per_class.items() if row["memorised_within_training_p"] < COPY_ALPHA]
+    within = ", ".join(f"{name} {_percent_text(row['memorised_fraction_within_training'])}"
+                       + (f" (p = {row['memorised_within_training_p']:.2f})"
+                          if row["memorised_fraction_within_training"] > 0.01 else "")
+                       for name, row in per_class.items())
+    headline = (f"**Possible near-copies of single training {noun} in {', '.join(excess)}** (above chance at "
+                f"p < {COPY_ALPHA:g})." if excess else
+                f"**No sign of copying single training {noun}** (no class above chance at p < {COPY_ALPHA:g}).")
+    text = (f"{headline} Synthetic {noun} nearer to one training sample than 99 % of training {noun} are to their "
+            f"nearest other: {within} (about 1 % for new {noun} from the same patients).")
+    return text, excess
+
+
+def originality_summary(card: dict) -> tuple[str, str]:
+    """What the memorisation and recall figures of a card mean, in plain words, for the samples page.
+
+    Returns (markdown, level): level is ``"warning"`` when some class has more samples near
+    single training samples than chance allows (one-sided binomial p < ``COPY_ALPHA`` against
+    the ≈ 1 % expected) or repeats its training patients (closeness ≥ ``REPEATS_CLOSENESS`` to the
+    training data with recall ≤ ``REPEATS_RECALL``), else ``"info"``; ("", "info") when the card
+    has no within-training figures.
+    """
+    per_class = {name: row for name, row in card.get("quality", {}).get("per_class", {}).items()
+                 if "memorised_fraction_within_training" in row}
+    if not per_class:
+        return "", "info"
+    noun = _NOUNS.get(card.get("name"), "samples")
+    closeness, repeating = _closeness_paragraph(per_class, noun)
+    copying, excess = _copying_paragraph(per_class, noun)
+    return f"{closeness}\n\n{copying}", "warning" if excess or repeating else "info"

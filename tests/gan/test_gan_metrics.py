@@ -49,3 +49,29 @@ def test_memorisation_flags_an_exact_copy_of_a_training_sample():
     assert result["flagged"][-1]  # the copy
     assert result["fraction"] < 0.05  # fresh draws land near the 1 % expected by construction
     assert metrics.memorisation(training[:50], held_out, training)["fraction"] == 1.0
+
+
+def test_within_training_reference_separates_copies_from_new_draws_of_the_same_patients():
+    # Held-out samples from shifted "other patients" make every same-patient draw look memorised;
+    # the leave-one-out reference inside the training data does not, and still catches copies.
+    rng = np.random.default_rng(5)
+    training = rng.standard_normal((3000, 6))
+    other_patients = rng.standard_normal((500, 6)) + 2.0
+    fresh = rng.standard_normal((400, 6))
+    assert metrics.memorisation(fresh, other_patients, training)["fraction"] > 0.5
+    within = metrics.memorisation_within_training(fresh, training, np.arange(1000))
+    assert within["fraction"] < 0.04 and within["expected"] == 0.01
+    copies = training[:40] + 1e-6
+    assert metrics.memorisation_within_training(copies, training, np.arange(1000))["fraction"] == 1.0
+
+
+def test_nearest_other_distances_exclude_the_sample_itself():
+    training = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]])
+    assert metrics.nearest_other_distances(training, np.array([0, 1, 2])).tolist() == [1.0, pytest.approx(18 ** 0.5), 1.0]
+
+
+def test_excess_over_chance_is_the_one_sided_binomial_tail():
+    # P(X >= 1) for X ~ Bin(2, 0.5) = 3/4; P(X >= 0) = 1
+    assert metrics.excess_over_chance(1, 2, 0.5) == pytest.approx(0.75)
+    assert metrics.excess_over_chance(0, 297, 0.01) == 1.0
+    assert metrics.excess_over_chance(10, 100, 0.01) < 1e-4

@@ -52,3 +52,15 @@ def test_page_class_and_seed_change_the_samples(ct_generator, ecg_generator):
     assert any("SYNTHETIC V" in t for t in texts) and not any("SYNTHETIC N" in t for t in texts)
     at.number_input[1].set_value(123).run()
     assert not at.exception
+
+
+@pytest.mark.parametrize("modality, level, words", [
+    ("ECG beats", "warning", "**N, S, V: these beats repeat the training patients"),
+    ("CT nodule patches", "info", "no nodule 0.0 %, nodule 0.0 %"),
+])
+def test_page_says_above_the_samples_whether_they_copy_or_repeat_their_training_data(modality, level, words,
+                                                                                      ct_generator, ecg_generator):
+    at = _synthetic_page()
+    at.radio[0].set_value(modality).run()
+    messages = [m.value for m in at.get(level)]
+    assert any("No sign of copying single training" in m and words in m for m in messages), messages
