@@ -75,15 +75,16 @@ MIN_MATCH_RADIUS_MM = 3.0
 
 def references_on_slice(nodules: Sequence[Nodule], image: CTImage, index: int,
                         scored: SliceCandidates) -> list[ReferenceOnSlice]:
-    """The reference nodules whose sphere crosses slice ``index``, matched to its candidates (strongest first)."""
+    """The reference nodules on slice ``index`` (``Nodule.slices``: their sphere crosses it, or it is the central
+    slice of one too small to reach any), matched to its candidates (strongest first)."""
     row_mm, col_mm = image.spacing[1:]
     z = image.z_positions[index]
     found = []
     for nodule in nodules:
-        radius = nodule.diameter_mm / 2
-        if abs(z - nodule.z_mm) > radius:
+        if index not in nodule.slices(image):
             continue
-        section = math.sqrt(radius ** 2 - (z - nodule.z_mm) ** 2)
+        # The sphere's cross-section on this slice; 0 for a small nodule that lies between slices.
+        section = math.sqrt(max((nodule.diameter_mm / 2) ** 2 - (z - nodule.z_mm) ** 2, 0.0))
         row, col = nodule.pixel(image)
         distance = np.hypot((scored.rows - row) * row_mm, (scored.cols - col) * col_mm)
         inside = np.flatnonzero(distance <= max(section, MIN_MATCH_RADIUS_MM))

@@ -75,6 +75,15 @@ def test_a_reference_nodule_is_matched_to_its_best_candidate_and_shrinks_away_fr
     assert references_on_slice([nodule], image, 0, scored) == []  # 5 mm away: outside the 4 mm radius
 
 
+def test_a_nodule_between_slices_is_still_shown_on_its_central_slice():
+    image = _series(z_step=5.0)  # z = 0, 5, 10, …: a 3 mm nodule at z 7.4 mm reaches neither 5 nor 10
+    nodule = Nodule(x_mm=0.0, y_mm=-5.0, z_mm=7.4, diameter_mm=3.0)
+    scored = _scored([40], [50], [0.7])
+    assert [index for index in range(5) if references_on_slice([nodule], image, index, scored)] == [1]
+    (only,) = references_on_slice([nodule], image, 1, scored)
+    assert only.radius_mm == 0.0 and only.rank == 1  # matched within the minimum match radius
+
+
 def test_a_reference_without_a_candidate_inside_says_so():
     image = _series()
     nodule = Nodule(0.0, -5.0, 5.0, 8.0)
