@@ -157,9 +157,21 @@ def candidate_crops(hu_slice: np.ndarray, spacing_mm: tuple[float, float], score
         half_r = max(int(round(scored.diameters_mm[i] * 0.6 / spacing_mm[0])), 2)
         half_c = max(int(round(scored.diameters_mm[i] * 0.6 / spacing_mm[1])), 2)
         r, c = int(round(scored.rows[i])), int(round(scored.cols[i]))
-        box = np.array(hu_slice[max(r - half_r, 0):r + half_r + 1, max(c - half_c, 0):c + half_c + 1], dtype=np.float32)
-        crops.append(Crop(np.where(box > DENSE_TISSUE_HU, box, -1024.0).astype(np.float32), tuple(spacing_mm)))
+        box = hu_slice[max(r - half_r, 0):r + half_r + 1, max(c - half_c, 0):c + half_c + 1]
+        crops.append(Crop(dense_tissue_only(box), tuple(spacing_mm)))
     return crops
+
+
+def dense_tissue_only(hu: np.ndarray) -> np.ndarray:
+    """A new float32 array of ``hu`` (HU) with tissue at or below DENSE_TISSUE_HU set to −1024 (the crops' outside)."""
+    hu = np.asarray(hu, dtype=np.float32)
+    return np.where(hu > DENSE_TISSUE_HU, hu, np.float32(-1024.0)).astype(np.float32)
+
+
+def holds_scoreable_tissue(crop) -> bool:
+    """Whether a crop holds at least a MIN_SCORED_DIAMETER_MM disc's area of tissue above DENSE_TISSUE_HU."""
+    area_mm2 = float((crop.hu > DENSE_TISSUE_HU).sum()) * crop.spacing_mm[0] * crop.spacing_mm[1]
+    return area_mm2 >= np.pi * (MIN_SCORED_DIAMETER_MM / 2) ** 2
 
 
 @dataclass(frozen=True)
@@ -184,9 +196,7 @@ def malignancy_of_candidates(model, hu_slice: np.ndarray, spacing_mm: tuple[floa
     out = np.full((3, len(scored.probabilities)), np.nan)
     listed = np.flatnonzero(scored.probabilities >= LIST_THRESHOLD)[:MAX_LISTED]
     crops = candidate_crops(hu_slice, spacing_mm, scored, listed)
-    min_area_mm2 = np.pi * (MIN_SCORED_DIAMETER_MM / 2) ** 2
-    solid = [i for i, crop in enumerate(crops)
-             if (crop.hu > DENSE_TISSUE_HU).sum() * spacing_mm[0] * spacing_mm[1] >= min_area_mm2]
+    solid = [i for i, crop in enumerate(crops) if holds_scoreable_tissue(crop)]
     if solid:
         inputs = model.crops_input([crops[i] for i in solid])
         out[:, listed[solid]] = model.probabilities_with_member_range(inputs)
@@ -206,6 +216,26 @@ def detector_performance_note(card: dict) -> str:
     return (f"Nodule probability: the detector's score. Its held-out test rests on {len(folds)} series with "
             f"{nodules} LUNA16 reference nodules ({figures}): false candidates can rank above a true nodule, so "
             "read every listed candidate.")
+
+
+def candidate_crop_note(card: dict) -> str:
+    """One sentence for the page: how a candidate's crop stands in for a reader's, and what that was measured to do.
+
+    Read from the malignancy card's ``metrics.dense_tissue_check`` (written by
+    ``python -m medmodels.ct.malignancy_eval --dense-tissue-check --update-card``).
+    """
+    note = ("It was trained on reader-outlined nodules; here the outline is approximated by tissue above "
+            f"{DENSE_TISSUE_HU:g} HU in a box of the detector's estimated size")
+    check = card.get("metrics", {}).get("dense_tissue_check", {})
+    if "auc_reader_outline" not in check:
+        return note + ", so on automatic candidates the likelihood is a rough guide only."
+    return (f"{note}. On {check['split']} patients' {check['crops']} reader crops, replacing the reader outline by that "
+            f"tissue (it drops a median {100 * check['outlined_share_removed_median']:.0f} % of the outlined pixels: "
+            f"faint, ground-glass-like parts) left the AUC at {check['auc_dense_tissue_only']:.2f} "
+            f"(with the outline {check['auc_reader_outline']:.2f}) and moved likelihoods by "
+            f"{check['mean_change_benign']:+.2f} (benign) and {check['mean_change_malignant']:+.2f} (malignant) "
+            "on average; the box size was not checked, so on automatic candidates the likelihood is a rough guide "
+            "only.")
 
 
 def malignancy_performance_note(card: dict) -> str:

@@ -11,7 +11,7 @@ from medmodels.ct_detector import (
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
-    UNSCORED_MALIGNANCY_NOTE, candidate_table, detector_performance_note, malignancy_of_candidates,
+    UNSCORED_MALIGNANCY_NOTE, candidate_crop_note, candidate_table, detector_performance_note, malignancy_of_candidates,
     malignancy_performance_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
 from medmodels.ct_view import ct_slice_figure
@@ -174,10 +174,10 @@ if image is not None:
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                                   key="ct_candidates")
             st.caption(detector_performance_note(cache.model_card("ct-detector")))
-            st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. It was trained on "
-                       "reader-outlined nodules, so on automatic candidates it is a rough guide only. Members' range: "
-                       "the lowest and highest likelihood of the ensemble's networks; a wide range means they "
-                       "disagree and the likelihood is less certain. "
+            st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. "
+                       + (candidate_crop_note(malignancy_model.card) + " " if malignancy_model is not None else "")
+                       + "Members' range: the lowest and highest likelihood of the ensemble's networks; a wide range "
+                       "means they disagree and the likelihood is less certain. "
                        + (malignancy_performance_note(malignancy_model.card) if malignancy_model is not None else "")
                        + (" " + UNSCORED_MALIGNANCY_NOTE
                           if malignancy_model is not None and table["malignancy likelihood"].isna().any() else ""))

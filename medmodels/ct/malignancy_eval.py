@@ -64,6 +64,57 @@ def evaluate(model_dir: Path = MODEL_DIR, split_name: str = "test") -> dict:
     }
 
 
+def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validation") -> dict:
+    """How much the candidate path's stand-in for the reader outline changes the likelihood, on reader crops.
+
+    On the CT page there is no reader outline: a candidate crop keeps only tissue above
+    ``ct_review.DENSE_TISSUE_HU``.  Applying exactly that to the reader-outlined crops of
+    one split (validation by default: never the test split) isolates its effect: the share
+    of outlined pixels it removes (faint, ground-glass-like tissue), the change in each
+    crop's calibrated likelihood, the AUC before and after, and the crops left unscoreable.
+    The box size (from the detector's diameter estimate on the page) is not covered.
+    """
+    from medmodels.ct.crops import Crop, read_crop
+    from medmodels.ct_review import DENSE_TISSUE_HU, dense_tissue_only, holds_scoreable_tissue
+
+    model = load_model(model_dir)
+    table = load_crop_table()
+    chosen = table.iloc[patient_split(table).names()[split_name]]
+    crops = [read_crop(path) for path in chosen["path"]]
+    labels = chosen["label"].to_numpy()
+    dense = [Crop(dense_tissue_only(c.hu), c.spacing_mm, c.series_uid) for c in crops]
+    outlined = [c.hu > -1024.0 for c in crops]  # the crops store the outside of the outline as -1024 HU
+    removed = np.array([((c.hu <= DENSE_TISSUE_HU) & m).sum() / max(int(m.sum()), 1) for c, m in zip(crops, outlined)])
+    before, after = model.predict_crops(crops), model.predict_crops(dense)
+    change = after - before
+    return {
+        "split": split_name, "crops": len(crops), "crops_malignant": int(labels.sum()),
+        "dense_tissue_hu": DENSE_TISSUE_HU,
+        "outlined_share_removed_median": float(np.median(removed)),
+        "outlined_share_removed_p90": float(np.percentile(removed, 90)),
+        "auc_reader_outline": roc_auc(labels, before), "auc_dense_tissue_only": roc_auc(labels, after),
+        "mean_change_benign": float(change[labels == 0].mean()),
+        "mean_change_malignant": float(change[labels == 1].mean()),
+        "largest_absolute_change": float(np.abs(change).max()),
+        "unscoreable": int(sum(not holds_scoreable_tissue(c) for c in dense)),
+    }
+
+
+def dense_tissue_report(check: dict) -> str:
+    """Printed lines of :func:`dense_tissue_check`."""
+    return "\n".join([
+        f"dense-tissue check ({check['split']} split, {check['crops']} reader-outlined crops, "
+        f"{check['crops_malignant']} malignant): keep only tissue above {check['dense_tissue_hu']:g} HU, "
+        "as the CT page does for candidates",
+        f"outlined pixels removed: median {100 * check['outlined_share_removed_median']:.0f} %, "
+        f"90th percentile {100 * check['outlined_share_removed_p90']:.0f} %",
+        f"AUC with the reader outline {check['auc_reader_outline']:.3f}, dense tissue only "
+        f"{check['auc_dense_tissue_only']:.3f}",
+        f"likelihood change: mean {check['mean_change_benign']:+.3f} (benign), {check['mean_change_malignant']:+.3f} "
+        f"(malignant), largest {check['largest_absolute_change']:.3f}; unscoreable after: {check['unscoreable']}",
+    ])
+
+
 def report(metrics: dict) -> str:
     """Human-readable lines for one metrics dict."""
     lo, hi = metrics["auc_ci95"]
@@ -110,7 +161,9 @@ def update_card(metrics: dict, model_dir: Path = MODEL_DIR) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
-    parser.add_argument("--update-card", action="store_true", help="write the test figures into card.json")
+    parser.add_argument("--update-card", action="store_true", help="write the printed figures into card.json")
+    parser.add_argument("--dense-tissue-check", action="store_true",
+                        help="also measure, on validation crops, the effect of the CT page's dense-tissue outline")
     args = parser.parse_args(argv)
     if not (crops_dir() / "crops.csv").is_file():
         print(f"crop table not found under {crops_dir()} (set MEDMODELS_DATA)", file=sys.stderr)
@@ -119,7 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     print(report(metrics))
     if args.update_card:
         print(f"updated {update_card(metrics, args.model_dir)}")
+    if args.dense_tissue_check:
+        check = dense_tissue_check(args.model_dir)
+        print(dense_tissue_report(check))
+        if args.update_card:
+            print(f"updated {update_card_section('dense_tissue_check', check, args.model_dir)}")
     return 0
+
+
+def update_card_section(key: str, value: dict, model_dir: Path = MODEL_DIR) -> Path:
+    """Write ``value`` into the card under ``metrics.<key>``."""
+    path = Path(model_dir) / CARD_FILE
+    card = json.loads(path.read_text())
+    card.setdefault("metrics", {})[key] = value
+    path.write_text(json.dumps(card, indent=2) + "\n")
+    return path
 
 
 if __name__ == "__main__":

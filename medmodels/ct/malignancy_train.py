@@ -55,6 +55,14 @@ PAD_VALIDATION_AUC = {
 }
 
 
+#: How the crops of automatic candidates differ from the reader crops the model learnt from.
+CANDIDATE_CROP_LIMITATION = (
+    "On automatic candidates (CT page, command line) there is no reader outline: the crop is a box of the "
+    "detector's estimated size with tissue at or below -600 HU removed, and a candidate with less than a 2 mm "
+    "disc of denser tissue is not scored. metrics.dense_tissue_check measures the removal's effect on validation "
+    "crops (python -m medmodels.ct.malignancy_eval --dense-tissue-check --update-card); the box size is not checked.")
+
+
 def class_weights(labels: np.ndarray) -> dict[int, float]:
     """Balanced weights n / (2 n_c): 618 benign / 350 malignant -> about 0.78 / 1.38."""
     counts = np.bincount(labels, minlength=2).astype(np.float64)
@@ -140,6 +148,7 @@ def make_card(split, sets: dict[str, CropSet], histories, temperature, bias, thr
             "2-D, one slice per nodule read; label is the LIDC readers' consensus, not pathology.",
             "Several crops of one nodule (one per reader) are in the data; splits are by patient.",
             "Size is the dominant cue; compare with the diameter-only baseline in the metrics.",
+            CANDIDATE_CROP_LIMITATION,
         ],
         "training_data": {"summary": "LIDC-IDRI crops, train split", "source": source, "split_method": method,
                           **split_summary(sets["train"])},
