@@ -25,6 +25,9 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 def heart_rate_stats(beat_times_s: np.ndarray, duration_s: float | None = None) -> dict:
     """Mean/median/min/max heart rate (bpm) from RR intervals and a per-minute trend.
 
+    The trend leaves out a final part-bin shorter than half a bin (e.g. the last 5.6 s of a
+    30 min 05.6 s record) unless it is the only one.
+
     ``beat_times_s``: (n,) seconds, ascending.  Min/max use the 5th/95th
     percentile of instantaneous rate so single missed or extra beats do not
     dominate.  Returns ``None`` figures when fewer than two beats.
@@ -39,6 +42,8 @@ def heart_rate_stats(beat_times_s: np.ndarray, duration_s: float | None = None) 
     trend = []
     end = duration_s if duration_s is not None else t[-1]
     for start in np.arange(0.0, max(end, 1e-9), TREND_BIN_S):
+        if trend and end - start < TREND_BIN_S / 2:
+            break  # a last fragment of a few seconds would stand as a full bin on the plot, from a handful of beats
         in_bin = (t[1:] >= start) & (t[1:] < start + TREND_BIN_S)
         if in_bin.sum() >= 2:
             trend.append({"start_s": float(start), "mean_bpm": round(float(60.0 / np.mean(np.diff(t)[in_bin])), 1)})

@@ -44,3 +44,17 @@ def test_no_beats_and_one_beat():
     assert summarise_rhythm(np.zeros(0, int), [], FS)["heart_rate"]["mean_bpm"] is None
     one = summarise_rhythm(np.array([100]), ["N"], FS)
     assert one["n_beats"] == 1 and one["pauses"] == []
+
+
+def test_hr_trend_leaves_out_a_last_fragment_of_a_few_seconds_but_keeps_a_short_record():
+    from medmodels.ecg.rhythm import heart_rate_stats
+
+    # 60 bpm for 2 min, then five beats at 120 bpm in the record's last 5 s
+    times = np.concatenate([np.arange(0.0, 121.0), 120.0 + 0.5 * np.arange(1, 6)])
+    trend = heart_rate_stats(times, duration_s=125.0)["trend"]
+    assert [row["start_s"] for row in trend] == [0.0, 60.0]
+    assert [row["mean_bpm"] for row in trend] == [60.0, 60.0]
+    short = heart_rate_stats(np.arange(0.0, 10.0, 0.8), duration_s=10.0)["trend"]
+    assert len(short) == 1 and short[0]["mean_bpm"] == 75.0
+    long_tail = heart_rate_stats(np.arange(0.0, 100.0, 1.0), duration_s=100.0)["trend"]  # 40 s last bin stays
+    assert [row["start_s"] for row in long_tail] == [0.0, 60.0]
