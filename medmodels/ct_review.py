@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .ct.crops import DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM, Crop, dense_tissue_only, holds_scoreable_tissue
 from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_spacing
 from .ct_detector import SliceCandidates
 from .ct_lidc import Nodule
@@ -126,12 +127,6 @@ def suspicious_slices(max_probabilities: list[float | None], top: int = 5) -> li
     return [i for p, i in sorted(scored, key=lambda t: (-t[0], t[1]))[:top]]
 
 
-#: Tissue denser than this (HU) stands in for a reader's nodule outline in candidate crops.
-DENSE_TISSUE_HU = -600.0
-#: A candidate crop is scored for malignancy only with at least a disc of this diameter's area of tissue above
-#: DENSE_TISSUE_HU: 98 % of the malignancy training crops (633 of 647) hold that much. With less the crop is
-#: nearly blank, outside what the CNN learnt from, and it scores it like empty lung (about 0.15).
-MIN_SCORED_DIAMETER_MM = 2.0
 #: What the page says of a candidate left unscored (tests check the 98 % against the training crops).
 UNSCORED_MALIGNANCY_NOTE = (
     f"Malignancy likelihood None: less tissue denser than {DENSE_TISSUE_HU:g} HU in the candidate's box than a "
@@ -150,8 +145,6 @@ def candidate_crops(hu_slice: np.ndarray, spacing_mm: tuple[float, float], score
     malignancy likelihood of a detected candidate is less reliable than that of
     a reader-outlined nodule (the page says so).
     """
-    from .ct.crops import Crop
-
     crops = []
     for i in indices:
         half_r = max(int(round(scored.diameters_mm[i] * 0.6 / spacing_mm[0])), 2)
@@ -160,18 +153,6 @@ def candidate_crops(hu_slice: np.ndarray, spacing_mm: tuple[float, float], score
         box = hu_slice[max(r - half_r, 0):r + half_r + 1, max(c - half_c, 0):c + half_c + 1]
         crops.append(Crop(dense_tissue_only(box), tuple(spacing_mm)))
     return crops
-
-
-def dense_tissue_only(hu: np.ndarray) -> np.ndarray:
-    """A new float32 array of ``hu`` (HU) with tissue at or below DENSE_TISSUE_HU set to −1024 (the crops' outside)."""
-    hu = np.asarray(hu, dtype=np.float32)
-    return np.where(hu > DENSE_TISSUE_HU, hu, np.float32(-1024.0)).astype(np.float32)
-
-
-def holds_scoreable_tissue(crop) -> bool:
-    """Whether a crop holds at least a MIN_SCORED_DIAMETER_MM disc's area of tissue above DENSE_TISSUE_HU."""
-    area_mm2 = float((crop.hu > DENSE_TISSUE_HU).sum()) * crop.spacing_mm[0] * crop.spacing_mm[1]
-    return area_mm2 >= np.pi * (MIN_SCORED_DIAMETER_MM / 2) ** 2
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from medmodels.ct.crops import crops_dir, load_crop_table, patient_split
+from medmodels.ct.crops import (DENSE_TISSUE_HU, Crop, crops_dir, dense_tissue_only, holds_scoreable_tissue,
+                                load_crop_table, patient_split, read_crop)
 from medmodels.ct.dataset import build_crop_set
 from medmodels.ct.malignancy import CARD_FILE, DEFAULT_PAD, MODEL_DIR, load_model
 from medmodels.ct.metrics import (expected_calibration_error, patient_bootstrap_auc,
@@ -68,15 +69,12 @@ def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validatio
     """How much the candidate path's stand-in for the reader outline changes the likelihood, on reader crops.
 
     On the CT page there is no reader outline: a candidate crop keeps only tissue above
-    ``ct_review.DENSE_TISSUE_HU``.  Applying exactly that to the reader-outlined crops of
+    ``crops.DENSE_TISSUE_HU``.  Applying exactly that to the reader-outlined crops of
     one split (validation by default: never the test split) isolates its effect: the share
     of outlined pixels it removes (faint, ground-glass-like tissue), the change in each
     crop's calibrated likelihood, the AUC before and after, and the crops left unscoreable.
     The box size (from the detector's diameter estimate on the page) is not covered.
     """
-    from medmodels.ct.crops import Crop, read_crop
-    from medmodels.ct_review import DENSE_TISSUE_HU, dense_tissue_only, holds_scoreable_tissue
-
     model = load_model(model_dir)
     table = load_crop_table()
     chosen = table.iloc[patient_split(table).names()[split_name]]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import linalg
+from scipy.stats import binomtest
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
@@ -125,8 +126,6 @@ def memorisation_within_training(synthetic: np.ndarray, training: np.ndarray, in
 
 def excess_over_chance(flagged: int, n: int, expected: float) -> float:
     """One-sided binomial p-value of ``flagged`` or more of ``n`` when each is flagged with probability ``expected``."""
-    from scipy.stats import binomtest
-
     if n == 0:
         return 1.0
     return float(binomtest(int(flagged), int(n), expected, alternative="greater").pvalue)

@@ -75,10 +75,30 @@ def test_read_real_crop(crop_table):
 
 def test_the_minimum_dense_area_for_scoring_candidates_keeps_98_percent_of_the_training_crops(crop_table):
     """The page's claim beside ``MIN_SCORED_DIAMETER_MM``: 633 of 647 training crops hold a 2 mm disc of dense tissue."""
-    from medmodels.ct_review import UNSCORED_MALIGNANCY_NOTE, holds_scoreable_tissue
+    from medmodels.ct.crops import holds_scoreable_tissue
+    from medmodels.ct_review import UNSCORED_MALIGNANCY_NOTE
 
     train = crop_table.iloc[patient_split(crop_table).train]
     crops = [read_crop(path) for path in train["path"]]
     kept = sum(holds_scoreable_tissue(crop) for crop in crops)
     assert (kept, len(crops)) == (633, 647)
     assert f"{round(100 * kept / len(crops))} % of this CNN's training nodules hold more" in UNSCORED_MALIGNANCY_NOTE
+
+
+def test_dense_tissue_only_blanks_faint_tissue_in_a_new_array():
+    from medmodels.ct.crops import DENSE_TISSUE_HU, dense_tissue_only
+
+    hu = np.array([[-900.0, DENSE_TISSUE_HU], [DENSE_TISSUE_HU + 1, 40.0]], np.float32)
+    before = hu.copy()
+    assert dense_tissue_only(hu).tolist() == [[-1024.0, -1024.0], [DENSE_TISSUE_HU + 1, 40.0]]
+    np.testing.assert_array_equal(hu, before)
+
+
+def test_scoreable_tissue_needs_the_area_of_a_2_mm_disc():
+    from medmodels.ct.crops import Crop, holds_scoreable_tissue
+
+    hu = np.full((10, 10), -1024.0, np.float32)
+    hu[:2, :3] = 20.0  # 6 pixels of 0.5 mm: 1.5 mm² < π mm²
+    assert not holds_scoreable_tissue(Crop(hu, (0.5, 0.5)))
+    hu[:4, :4] = 20.0  # 16 pixels: 4 mm²
+    assert holds_scoreable_tissue(Crop(hu, (0.5, 0.5)))

