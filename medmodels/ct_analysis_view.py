@@ -48,6 +48,26 @@ def probability_map(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, 
     return heat
 
 
+#: Candidates nearer than this (mm) share one label on the slice image: at the full-slice view a label is about
+#: 13 mm wide, so their own labels would overlap.
+LABEL_GROUP_MM = 12.0
+
+
+def grouped_labels(x_mm: np.ndarray, y_mm: np.ndarray, labels: list[str], min_gap_mm: float = LABEL_GROUP_MM) -> list[str]:
+    """Labels to draw, strongest first: a candidate within ``min_gap_mm`` of an earlier labelled one adds its
+    label to that one's (``"#7 #8"``) and draws none of its own."""
+    shown = list(labels)
+    anchors: list[int] = []
+    for i in range(len(labels)):
+        near = [a for a in anchors if np.hypot(x_mm[i] - x_mm[a], y_mm[i] - y_mm[a]) < min_gap_mm]
+        if near:
+            shown[near[0]] += f" {labels[i]}"
+            shown[i] = ""
+        else:
+            anchors.append(i)
+    return shown
+
+
 def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], window: Window, heat: np.ndarray,
                     outline: np.ndarray, *, opacity: float, title: str = "",
                     candidates: tuple[np.ndarray, np.ndarray, list[str]] | None = None,
@@ -68,11 +88,11 @@ def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], windo
                              hovertemplate="nodule probability %{z:.2f}<extra></extra>"))
     if candidates is not None:
         c_rows, c_cols, labels = candidates
-        fig.add_trace(go.Scatter(x=(np.asarray(c_cols) + 0.5) * col_mm, y=(np.asarray(c_rows) + 0.5) * row_mm,
-                                 mode="markers+text", text=labels, textposition="top right",
-                                 textfont=dict(color="cyan", size=12),
+        x_mm, y_mm = (np.asarray(c_cols) + 0.5) * col_mm, (np.asarray(c_rows) + 0.5) * row_mm
+        fig.add_trace(go.Scatter(x=x_mm, y=y_mm, mode="markers+text", text=grouped_labels(x_mm, y_mm, list(labels)),
+                                 hovertext=list(labels), textposition="top right", textfont=dict(color="cyan", size=12),
                                  marker=dict(symbol="circle-open", size=18, color="cyan", line=dict(width=2)),
-                                 hovertemplate="%{text}<extra></extra>", showlegend=False))
+                                 hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
     for ref_row, ref_col, radius_mm in references:
         x0, y0 = (ref_col + 0.5) * col_mm, (ref_row + 0.5) * row_mm
         fig.add_shape(type="circle", x0=x0 - radius_mm, x1=x0 + radius_mm, y0=y0 - radius_mm, y1=y0 + radius_mm,

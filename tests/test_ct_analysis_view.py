@@ -29,3 +29,17 @@ def test_figures_carry_opacity_and_colour_bars():
     assert heat_trace.opacity == 0.3 and heat_trace.colorbar.title.text.startswith("nodule")
     zoom = zoom_figure(hu, np.full((64, 64), np.nan), PRESETS["Lung"], opacity=0.6)
     assert not np.isnan(np.asarray(zoom.data[1].z)).any() and zoom.data[1].opacity == 0.6
+
+
+def test_nearby_candidates_share_one_label_on_the_strongest_and_keep_their_own_hover():
+    from medmodels.ct_analysis_view import grouped_labels
+
+    x = np.array([100.0, 104.0, 50.0, 103.0, 61.0])
+    y = np.array([100.0, 102.0, 50.0, 95.0, 50.0])
+    assert grouped_labels(x, y, ["#1", "#2", "#3", "#4", "#5"]) == ["#1 #2 #4", "", "#3 #5", "", ""]  # 11 mm apart: grouped
+    assert grouped_labels(x, y, ["#1", "#2", "#3", "#4", "#5"], min_gap_mm=1.0) == ["#1", "#2", "#3", "#4", "#5"]
+    hu = np.full((64, 64), -800.0, np.float32)
+    fig = analysis_figure(hu, (1.0, 1.0), PRESETS["Lung"], np.zeros((64, 64), np.float32), np.zeros((64, 64), bool),
+                          opacity=0.3, candidates=(np.array([10.0, 12.0]), np.array([10.0, 11.0]), ["#1", "#2"]))
+    markers = fig.data[-1]
+    assert list(markers.text) == ["#1 #2", ""] and list(markers.hovertext) == ["#1", "#2"]
