@@ -27,9 +27,14 @@ def run_through_router() -> None:
         st.stop()
 
 
-def show_provenance(provenance) -> None:
-    """A :class:`medmodels.provenance.Provenance` note: a warning when the model was trained on this input."""
+def show_note(text: str, warn: bool, icon: str) -> None:
+    """A note above results: ``st.warning`` when it limits what they show, else ``st.info``."""
     import streamlit as st
 
+    (st.warning if warn else st.info)(text, icon=icon)
+
+
+def show_provenance(provenance) -> None:
+    """A :class:`medmodels.provenance.Provenance` note: a warning when the model was trained on this input."""
     if provenance is not None:
-        (st.warning if provenance.seen_in_training else st.info)(provenance.note, icon=":material/model_training:")
+        show_note(provenance.note, provenance.seen_in_training, ":material/model_training:")

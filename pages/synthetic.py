@@ -11,7 +11,7 @@ from medmodels.gan.augment import format_summary
 from medmodels.gan.quality import originality_summary, quality_rows, tstr_text
 from medmodels.gan.view import beats_strip_figures, patch_grid_figure, rr_table_rows
 from medmodels.windowing import PRESETS, Window
-from pages import run_through_router
+from pages import run_through_router, show_note
 
 run_through_router()
 
@@ -53,7 +53,7 @@ def ct_window() -> Window:
 st.subheader(f"{SYNTHETIC} samples" + (f" (first {shown} of {n})" if n > shown else ""))
 originality, level = originality_summary(generator.card)
 if originality:
-    (st.warning if level == "warning" else st.info)(originality, icon=":material/content_copy:")
+    show_note(originality, level == "warning", ":material/content_copy:")
 if kind == "ct":
     window = ct_window()
     st.plotly_chart(patch_grid_figure(samples.values["hu"][:shown], names[:shown], window), key="synthetic_grid")

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from medmodels.config import data_dir
+from medmodels.ct.canvas import MASK_HU
 
 #: Only crops matched to exactly one LUNA16 nodule carry a consensus label.
 LABELLED_STATUS = "unique_match"
@@ -63,9 +64,9 @@ class Crop:
 
 
 def dense_tissue_only(hu: np.ndarray) -> np.ndarray:
-    """A new float32 array of ``hu`` (HU) with tissue at or below DENSE_TISSUE_HU set to −1024 (the crops' outside)."""
+    """A new float32 array of ``hu`` (HU) with tissue at or below DENSE_TISSUE_HU set to MASK_HU (the crops' outside)."""
     hu = np.asarray(hu, dtype=np.float32)
-    return np.where(hu > DENSE_TISSUE_HU, hu, np.float32(-1024.0)).astype(np.float32)
+    return np.where(hu > DENSE_TISSUE_HU, hu, np.float32(MASK_HU)).astype(np.float32)
 
 
 def holds_scoreable_tissue(crop: Crop) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medmodels.ct.canvas import MASK_HU
 from medmodels.ct.crops import (DENSE_TISSUE_HU, Crop, crops_dir, dense_tissue_only, holds_scoreable_tissue,
                                 load_crop_table, patient_split, read_crop)
 from medmodels.ct.dataset import build_crop_set
@@ -81,7 +82,7 @@ def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validatio
     crops = [read_crop(path) for path in chosen["path"]]
     labels = chosen["label"].to_numpy()
     dense = [Crop(dense_tissue_only(c.hu), c.spacing_mm, c.series_uid) for c in crops]
-    outlined = [c.hu > -1024.0 for c in crops]  # the crops store the outside of the outline as -1024 HU
+    outlined = [c.hu > MASK_HU for c in crops]  # the crops store the outside of the outline as MASK_HU
     removed = np.array([((c.hu <= DENSE_TISSUE_HU) & m).sum() / max(int(m.sum()), 1) for c, m in zip(crops, outlined)])
     before, after = model.predict_crops(crops), model.predict_crops(dense)
     change = after - before
@@ -145,13 +146,29 @@ def requirement_line(metrics: dict) -> str:
 
 def update_card(metrics: dict, model_dir: Path = MODEL_DIR) -> Path:
     """Write ``metrics`` into the card under ``metrics.<split>`` (and the test ECE under calibration)."""
+    def edit(card: dict) -> None:
+        card.setdefault("metrics", {})[metrics["split"]] = metrics
+        if metrics["split"] == "test":
+            card.setdefault("calibration", {})["ece_test"] = metrics["ece"]
+        card["metrics"]["anchors"] = ANCHORS
+        card["evaluation_command"] = f"{COMMAND} --update-card"
+
+    return _rewrite_card(edit, model_dir)
+
+
+def update_card_section(key: str, value: dict, model_dir: Path = MODEL_DIR) -> Path:
+    """Write ``value`` into the card under ``metrics.<key>``."""
+    def edit(card: dict) -> None:
+        card.setdefault("metrics", {})[key] = value
+
+    return _rewrite_card(edit, model_dir)
+
+
+def _rewrite_card(edit, model_dir: Path) -> Path:
+    """Read the card, apply ``edit(card)`` in place, write it back; returns its path."""
     path = Path(model_dir) / CARD_FILE
     card = json.loads(path.read_text())
-    card.setdefault("metrics", {})[metrics["split"]] = metrics
-    if metrics["split"] == "test":
-        card.setdefault("calibration", {})["ece_test"] = metrics["ece"]
-    card["metrics"]["anchors"] = ANCHORS
-    card["evaluation_command"] = f"{COMMAND} --update-card"
+    edit(card)
     path.write_text(json.dumps(card, indent=2) + "\n")
     return path
 
@@ -176,15 +193,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.update_card:
             print(f"updated {update_card_section('dense_tissue_check', check, args.model_dir)}")
     return 0
-
-
-def update_card_section(key: str, value: dict, model_dir: Path = MODEL_DIR) -> Path:
-    """Write ``value`` into the card under ``metrics.<key>``."""
-    path = Path(model_dir) / CARD_FILE
-    card = json.loads(path.read_text())
-    card.setdefault("metrics", {})[key] = value
-    path.write_text(json.dumps(card, indent=2) + "\n")
-    return path
 
 
 if __name__ == "__main__":
