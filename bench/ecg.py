@@ -35,6 +35,7 @@ def main(argv=None) -> int:
     from medmodels.ecg.model import beat_inputs, load_classifier
     from medmodels.ecg.pipeline import analyse_ecg
     from medmodels.ecg.qrs import detect_qrs
+    from medmodels.ecg.quality import no_regular_beats_windows
     from medmodels.ecg.reading import choose_lead, read_record
     from medmodels.ecg.saliency import grad_cam
 
@@ -70,6 +71,8 @@ def main(argv=None) -> int:
         ("  read record", median_time(lambda: read_record(path), args.repeats)),
         ("  condition (0.5–40 Hz, notches)", median_time(lambda: remove_baseline_and_mains(x, fs), args.repeats)),
         ("  detect QRS (ours)", median_time(lambda: detect_qrs(x, fs), args.repeats)),
+        ("  no-regular-beats check (10 s windows)", median_time(
+            lambda: no_regular_beats_windows(conditioned, beats, fs), args.repeats)),
         ("  classify all beats (inputs + model)", median_time(
             lambda: classifier.predict_proba(beat_inputs(model_signal, to_rate(beats, fs, MODEL_FS))), args.repeats)),
         (f"  Grad-CAM for {non_normal.size} non-N beats", median_time(

@@ -67,17 +67,25 @@ def hr_trend_figure(trend: list[dict]) -> go.Figure:
     return fig
 
 
-def beat_table(beat_samples: np.ndarray, labels: list[str], probabilities: np.ndarray, fs: float) -> pd.DataFrame:
-    """One row per beat: number, time (s), class, its probability, and all class probabilities."""
-    probs = np.asarray(probabilities, dtype=np.float64)
+def beat_table(beat_samples: np.ndarray, labels: list[str], probabilities: np.ndarray, fs: float,
+               without_regular_beats: np.ndarray | None = None) -> pd.DataFrame:
+    """One row per beat: number, time (s), class, its probability, and all class probabilities.
+
+    With ``without_regular_beats`` (n,) bool, a last column says whether each beat
+    lies in a stretch without regular beats (:mod:`medmodels.ecg.quality`).
+    """
+    # (n, 5) even for n = 0, so a lead without beats gives an empty table with the same columns.
+    probs = np.asarray(probabilities, dtype=np.float64).reshape(len(labels), len(AAMI))
     table = pd.DataFrame({
         "beat": np.arange(1, len(labels) + 1),
-        "time (s)": np.round(np.asarray(beat_samples) / fs, 3),
+        "time (s)": np.round(np.asarray(beat_samples, dtype=np.float64) / fs, 3),
         "class": list(labels),
-        "probability": np.round(probs.max(axis=1) if len(probs) else probs, 3),
+        "probability": np.round(probs.max(axis=1, initial=0.0), 3),
     })
     for j, cls in enumerate(AAMI):
-        table[f"p({cls})"] = np.round(probs[:, j], 3) if len(probs) else []
+        table[f"p({cls})"] = np.round(probs[:, j], 3)
+    if without_regular_beats is not None:
+        table["in stretch without regular beats"] = np.asarray(without_regular_beats, dtype=bool)
     return table
 
 

@@ -108,7 +108,7 @@ def burden_table(summary: dict, held_out: dict[str, dict] | None = None) -> pd.D
 
 
 def events_table(summary: dict) -> pd.DataFrame:
-    """Rhythm events in time order: V couplets and runs, bigeminy episodes, pauses over 2 s."""
+    """Rhythm events in time order: V couplets and runs, bigeminy episodes, pauses over 2 s, stretches without regular beats."""
     rows = [{"time (s)": e["start_s"], "event": "V couplet", "detail": ""} for e in summary.get("v_couplet_list", [])]
     rows += [{"time (s)": e["start_s"], "event": "V run", "detail": f"{e['beats']} beats"
               + (f" at {e['rate_bpm']:.0f} bpm" if e.get("rate_bpm") else "")} for e in summary.get("v_run_list", [])]
@@ -117,5 +117,49 @@ def events_table(summary: dict) -> pd.DataFrame:
                  for e in summary.get(key, [])]
     rows += [{"time (s)": e["start_s"], "event": "pause", "detail": f"{e['duration_s']:.2f} s"}
              for e in summary.get("pauses", [])]
+    rows += [{"time (s)": e["start_s"], "event": "no regular beats", "detail": f"to {e['end_s']:.1f} s"}
+             for e in summary.get("no_regular_beats_spans", [])]
     table = pd.DataFrame(rows, columns=["time (s)", "event", "detail"])
     return table.sort_values("time (s)", kind="stable").reset_index(drop=True)
+
+
+def no_beats_note(lead_name: str, signal_mv: np.ndarray) -> str:
+    """What to tell the user when no beat was found on a lead, with the lead's amplitude as evidence.
+
+    ``signal_mv``: (n,) the raw lead in mV; NaN gaps are ignored.
+    """
+    finite = np.asarray(signal_mv, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    span = float(np.ptp(finite)) if finite.size else 0.0
+    cause = ("The lead looks flat (electrode off or disconnected?)." if span < 0.05
+             else "The lead may hold no ECG, or only noise.")
+    return (f"No heartbeats were found on lead {lead_name} (its signal spans {span:.2f} mV). {cause} "
+            "Choose another lead, or upload a record with a visible QRS complex.")
+
+
+def no_regular_beats_note(summary: dict, card: dict) -> str | None:
+    """Warning text when stretches of the lead have no regular beats, with what the check found on MIT-BIH; else None.
+
+    ``summary`` is the analysis summary (``no_regular_beats_percent``); the
+    figures come from the card's ``qrs_detection_all_48_records_lead0
+    .no_regular_beats_check``, written by ``python -m medmodels.evaluate ecg``.
+    """
+    percent = summary.get("no_regular_beats_percent", 0.0)
+    if not percent:
+        return None
+    text = (f"No regular beats in {percent:.0f} % of this record (listed under events): neither sharp QRS "
+            "complexes nor repeating beat shapes. This is what noise or artefact looks like, and also ventricular "
+            "tachycardia, flutter or fibrillation: look at the strip. Beat labels there are unreliable.")
+    check = (card.get("metrics", {}).get("test_metrics", {}).get("qrs_detection_all_48_records_lead0", {})
+             .get("no_regular_beats_check"))
+    if check:
+        flagged, rest = check["flagged"], check["rest"]
+        text += (f" On the 48 MIT-BIH records the check flagged {flagged['windows']} windows of 10 s, "
+                 f"{check['ventricular_tachyarrhythmia_windows_flagged']} of them in annotated ventricular "
+                 f"tachycardia or flutter and {check['annotated_noisy_windows_flagged']} in annotated noise; our "
+                 f"detector found {flagged['Se']:.0f} % of the beats there ({rest['Se']:.1f} % elsewhere). It "
+                 f"flagged only {check['ventricular_tachyarrhythmia_windows_flagged']} of "
+                 f"{check['ventricular_tachyarrhythmia_windows']} windows of ventricular tachycardia or flutter and "
+                 f"{check['annotated_noisy_windows_flagged']} of {check['annotated_noisy_windows']} noisy ones, so "
+                 "no warning does not rule either out.")
+    return text

@@ -12,6 +12,7 @@ from medmodels.ecg_analysis_view import (
 from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
     agreement_with_reference, burden_table, events_table, held_out_caption, held_out_class_figures, matrix_labels,
+    no_beats_note, no_regular_beats_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
@@ -93,6 +94,9 @@ if record is not None:
         st.info("No ECG beat classifier is installed; showing the record only.")
     except InputError as exc:
         st.warning(f"Beat analysis is not available for this lead: {exc}")
+    if analysis is not None and not analysis.labels:
+        st.warning(no_beats_note(record.lead_names[lead], record.signal[:, lead]))
+        analysis = None
 
     if analysis is not None:
         jump_to_selected_beat(analysis, record.fs, length_s)
@@ -145,11 +149,15 @@ if record is not None:
                        f"{summary['irregular_rhythm_percent']:.0f} % of beats: supraventricular ectopic (S) labels are "
                        "not assigned there. Atrial fibrillation or frequent, varying ectopy can cause this: "
                        "confirm the rhythm on the strip.")
+        no_regular_beats = no_regular_beats_note(summary, card)
+        if no_regular_beats:
+            st.warning(no_regular_beats)
         if len(events):
             st.dataframe(events, hide_index=True, height=min(38 * (len(events) + 1), 300))
 
         st.subheader("Beats")
-        table = beat_table(analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs)
+        table = beat_table(analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs,
+                           analysis.without_regular_beats)
         filters = st.columns([2, 1])
         classes = filters[0].multiselect("Classes", AAMI, default=[c for c in AAMI if c != "N"] or list(AAMI),
                                          format_func=lambda c: f"{c}: {CLASS_NAMES[c]}")

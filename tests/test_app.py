@@ -229,3 +229,39 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     assert not at.exception
     suspicious = next(s for s in at.selectbox if s.label == "Jump to a suspicious slice")
     assert len(suspicious.options) == 5
+
+
+def _wfdb_upload(name: str, lead_mv, fs: int = 360) -> list[tuple[str, bytes]]:
+    """A one-lead format-16 WFDB record (200 units per mV) as upload files, built in memory."""
+    import numpy as np
+
+    digital = np.round(np.asarray(lead_mv) * 200).astype("<i2")
+    header = f"{name} 1 {fs} {digital.size}\n{name}.dat 16 200 16 0 {int(digital[0])} 0 0 MLII\n"
+    return [(f"{name}.hea", header.encode()), (f"{name}.dat", digital.tobytes())]
+
+
+def test_ecg_flat_lead_says_no_beats_were_found_instead_of_failing():
+    import numpy as np
+
+    at = _page("pages/ecg.py")
+    at.radio[0].set_value("Upload").run()
+    for name, data in _wfdb_upload("flat", np.zeros(3600)):
+        at.file_uploader[0].upload(name, data)
+    at.run()
+    assert not at.exception and not at.error
+    assert any(w.value.startswith("No heartbeats were found on lead MLII") and "flat" in w.value for w in at.warning)
+    assert "Rhythm summary" not in [s.value for s in at.subheader]
+
+
+def test_ecg_noise_upload_warns_that_it_has_no_regular_beats():
+    import numpy as np
+
+    at = _page("pages/ecg.py")
+    at.radio[0].set_value("Upload").run()
+    for name, data in _wfdb_upload("noise", np.random.default_rng(0).normal(0, 1, 3600 * 3)):
+        at.file_uploader[0].upload(name, data)
+    at.run()
+    assert not at.exception and not at.error
+    assert any(w.value.startswith("No regular beats in 100 % of this record") for w in at.warning)
+    beats = next(df.value for df in at.dataframe if "in stretch without regular beats" in df.value)
+    assert len(beats) == 0 or beats["in stretch without regular beats"].all()

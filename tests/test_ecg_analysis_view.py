@@ -33,6 +33,18 @@ def test_beat_table_rows_and_probabilities():
     assert table["p(V)"].tolist() == [0.025, 0.9]
 
 
+def test_beat_table_of_a_lead_without_beats_is_empty_with_the_same_columns():
+    empty = beat_table(np.zeros(0, dtype=np.int64), [], np.zeros((0, len(AAMI))), 360.0)
+    full = beat_table(np.array([360]), ["N"], _probs(["N"]), 360.0)
+    assert empty.empty and list(empty.columns) == list(full.columns)
+
+
+def test_beat_table_marks_beats_in_stretches_without_regular_beats():
+    labels = ["N", "V"]
+    table = beat_table(np.array([360, 720]), labels, _probs(labels), 360.0, np.array([False, True]))
+    assert table["in stretch without regular beats"].tolist() == [False, True]
+
+
 def test_flat_saliency_shows_no_shading_and_never_nan():
     beat = np.sin(np.linspace(0, 3, 128)).astype(np.float32)
     fig = beat_saliency_figure(beat, np.zeros(128), 180.0, before_s=0.25)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import math
 
 from medmodels.ecg import AAMI_CLASSES
-from medmodels.ecg_review import burden_table, held_out_caption, held_out_class_figures
+import numpy as np
+
+from medmodels.ecg_review import (
+    burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
+)
 
 SUMMARY = {"class_counts": {"N": 90, "S": 6, "V": 4, "F": 0, "Q": 0},
            "burden_percent": {"N": 90.0, "S": 6.0, "V": 4.0, "F": 0.0, "Q": 0.0}}
@@ -35,3 +39,33 @@ def test_the_caption_names_the_split_and_the_calibration_error():
     caption = held_out_caption(CARD)
     assert caption.startswith("Held-out: on DS2 (2 records), patients the model never saw")
     assert "expected calibration error on those records 1.4 %" in caption
+
+
+def test_no_beats_note_tells_a_flat_lead_from_one_with_signal():
+    flat = no_beats_note("MLII", np.r_[np.full(100, 0.2), np.nan])
+    assert "spans 0.00 mV" in flat and "flat" in flat and "Choose another lead" in flat
+    noisy = no_beats_note("V1", np.random.default_rng(0).normal(0, 1, 1000))
+    assert "flat" not in noisy and "noise" in noisy
+
+
+def test_no_regular_beats_note_only_when_flagged_and_with_the_cards_figures():
+    card = {"metrics": {"test_metrics": {"qrs_detection_all_48_records_lead0": {"no_regular_beats_check": {
+        "flagged": {"windows": 11, "Se": 79.62, "+P": 92.83}, "rest": {"windows": 8677, "Se": 99.68, "+P": 99.84},
+        "annotated_noisy_windows": 148, "annotated_noisy_windows_flagged": 1,
+        "ventricular_tachyarrhythmia_windows": 28, "ventricular_tachyarrhythmia_windows_flagged": 8}}}}}
+    assert no_regular_beats_note({"no_regular_beats_percent": 0.0}, card) is None
+    text = no_regular_beats_note({"no_regular_beats_percent": 5.2}, card)
+    assert text.startswith("No regular beats in 5 % of this record")
+    assert "ventricular tachycardia, flutter or fibrillation: look at the strip" in text
+    assert "flagged 11 windows of 10 s, 8 of them" in text and "80 % of the beats there (99.7 % elsewhere)" in text
+    assert "only 8 of 28" in text and "1 of 148 noisy" in text
+    # without card figures the warning itself still stands
+    assert no_regular_beats_note({"no_regular_beats_percent": 5.2}, {}).endswith("Beat labels there are unreliable.")
+
+
+def test_events_list_stretches_without_regular_beats_in_time_order():
+    summary = {"pauses": [{"start_s": 30.0, "duration_s": 2.5}],
+               "no_regular_beats_spans": [{"start_s": 40.0, "end_s": 60.0}, {"start_s": 0.0, "end_s": 10.0}]}
+    table = events_table(summary)
+    assert table["event"].tolist() == ["no regular beats", "pause", "no regular beats"]
+    assert table["detail"].tolist()[0] == "to 10.0 s"

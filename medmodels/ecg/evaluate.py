@@ -21,6 +21,8 @@ from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.agreement import class_metrics, confusion_matrix, format_metrics_table, match_beats
 
 MATCH_WINDOW_S = 0.15
+#: MIT-BIH rhythm annotations of ventricular tachycardia and flutter (no VF is annotated there).
+VENTRICULAR_TACHYARRHYTHMIAS = ("(VT", "(VFL", "(VF")
 
 
 def evaluate_classifier(classifier, records) -> dict:
@@ -50,26 +52,83 @@ def evaluate_classifier(classifier, records) -> dict:
 
 
 def evaluate_detector(records=None) -> dict:
-    """QRS detection TP/FP/FN, Se and +P (%) summed over records (lead 0, all beat symbols)."""
-    from medmodels.ecg.mitdb import QRS_SYMBOLS, mitdb_dir
+    """QRS detection TP/FP/FN, Se and +P (%) summed over records (lead 0, all beat symbols).
+
+    Also split by the "no regular beats" check (:mod:`medmodels.ecg.quality`):
+    the same counts inside and outside flagged windows (a missed beat counts
+    where the reference beat lies, a false detection where it lies), and what
+    the flagged windows were by the annotations (over half their length in
+    annotated lead-0 noise, or in ventricular tachycardia or flutter).
+    """
+    from medmodels.ecg.conditioning import check_signal, remove_baseline_and_mains
+    from medmodels.ecg.mitdb import QRS_SYMBOLS, annotated_noise, annotated_rhythm, mitdb_dir
     from medmodels.ecg.qrs import detect_qrs
+    from medmodels.ecg.quality import in_flagged_window, no_regular_beats_windows, window_bounds
     from medmodels.ecg.reading import read_record
 
     if records is None:
         records = [r.strip() for r in (mitdb_dir() / "RECORDS").read_text().split() if r.strip()]
-    tp = fp = fn = 0
+    counts = {part: np.zeros(3, dtype=np.int64) for part in ("all", "flagged", "rest")}  # tp, fp, fn
+    windows = dict.fromkeys(("flagged", "rest", "noisy", "noisy_flagged", "ventricular", "ventricular_flagged"), 0)
     per_record = {}
     for record_id in records:
         rec = read_record(mitdb_dir() / record_id)
         ref = rec.ann_sample[[i for i, s in enumerate(rec.ann_symbol) if s in QRS_SYMBOLS]]
-        detected = detect_qrs(rec.signal[:, 0], rec.fs)
+        lead = check_signal(rec.signal[:, 0], rec.fs)
+        detected = detect_qrs(lead, rec.fs)
         matches = match_beats(ref, detected, rec.fs, MATCH_WINDOW_S)
-        r_tp = int((matches >= 0).sum())
-        r_fn, r_fp = int(ref.size - r_tp), int(detected.size - r_tp)
-        tp, fp, fn = tp + r_tp, fp + r_fp, fn + r_fn
-        per_record[record_id] = {"tp": r_tp, "fp": r_fp, "fn": r_fn}
-    return {"records": len(records), "tp": tp, "fp": fp, "fn": fn,
-            "Se": 100.0 * tp / max(tp + fn, 1), "+P": 100.0 * tp / max(tp + fp, 1), "per_record": per_record}
+        found = matches >= 0
+        true_detection = np.zeros(detected.size, dtype=bool)
+        true_detection[matches[found]] = True
+        flags = no_regular_beats_windows(remove_baseline_and_mains(lead, rec.fs), detected, rec.fs)
+        ref_flagged = in_flagged_window(ref, flags, lead.size, rec.fs)
+        det_flagged = in_flagged_window(detected, flags, lead.size, rec.fs)
+        for part, ref_in, det_in in (("all", True, True), ("flagged", ref_flagged, det_flagged),
+                                     ("rest", ~ref_flagged, ~det_flagged)):
+            counts[part] += [int((found & ref_in).sum()), int((~true_detection & det_in).sum()),
+                             int((~found & ref_in).sum())]
+        bounds = window_bounds(lead.size, rec.fs)
+        noise = annotated_noise(record_id, lead.size)
+        ventricular = annotated_rhythm(record_id, lead.size, VENTRICULAR_TACHYARRHYTHMIAS)
+        noisy = np.array([noise[a:b].mean() > 0.5 for a, b in bounds])
+        in_ventricular = np.array([ventricular[a:b].mean() > 0.5 for a, b in bounds])
+        windows["flagged"] += int(flags.sum())
+        windows["rest"] += int((~flags).sum())
+        windows["noisy"] += int(noisy.sum())
+        windows["noisy_flagged"] += int((noisy & flags).sum())
+        windows["ventricular"] += int(in_ventricular.sum())
+        windows["ventricular_flagged"] += int((in_ventricular & flags).sum())
+        per_record[record_id] = {"tp": int(found.sum()), "fp": int((~true_detection).sum()), "fn": int((~found).sum())}
+    result = {"records": len(records), **_detection_figures(counts["all"]), "per_record": per_record}
+    result["no_regular_beats_check"] = {
+        "check": "10 s windows with kurtosis <= 5 and beat-template correlation < 0.66 (medmodels.ecg.quality)",
+        "flagged": {"windows": windows["flagged"], **_detection_figures(counts["flagged"])},
+        "rest": {"windows": windows["rest"], **_detection_figures(counts["rest"])},
+        "annotated_noisy_windows": windows["noisy"],
+        "annotated_noisy_windows_flagged": windows["noisy_flagged"],
+        "ventricular_tachyarrhythmia_windows": windows["ventricular"],
+        "ventricular_tachyarrhythmia_windows_flagged": windows["ventricular_flagged"],
+    }
+    return result
+
+
+def _detection_figures(counts: np.ndarray) -> dict:
+    """``{"tp", "fp", "fn", "Se", "+P"}`` (%) from counts (tp, fp, fn)."""
+    tp, fp, fn = (int(c) for c in counts)
+    return {"tp": tp, "fp": fp, "fn": fn, "Se": 100.0 * tp / max(tp + fn, 1), "+P": 100.0 * tp / max(tp + fp, 1)}
+
+
+def format_quality_split(split: dict) -> str:
+    """The detection figures inside and outside flagged windows, and what was flagged, as printed lines."""
+    lines = [f"QRS detection and the no-regular-beats check ({split['check']}):"]
+    for name in ("flagged", "rest"):
+        part = split[name]
+        lines.append(f"  {name:8s} {part['windows']:5d} windows  Se {part['Se']:6.2f} %  +P {part['+P']:6.2f} %  "
+                     f"(TP {part['tp']}, FP {part['fp']}, FN {part['fn']})")
+    lines.append(f"  flagged among windows in annotated VT/VFL: {split['ventricular_tachyarrhythmia_windows_flagged']} of "
+                 f"{split['ventricular_tachyarrhythmia_windows']}; among windows annotated noisy on lead 0: "
+                 f"{split['annotated_noisy_windows_flagged']} of {split['annotated_noisy_windows']}")
+    return "\n".join(lines)
 
 
 def analyse_samples(classifier) -> list[dict]:
@@ -142,6 +201,7 @@ def main(args: argparse.Namespace) -> int:
     detector = evaluate_detector()
     print(f"QRS detection, all {detector['records']} records, lead 0: Se {detector['Se']:.2f} % "
           f"+P {detector['+P']:.2f} % (TP {detector['tp']}, FP {detector['fp']}, FN {detector['fn']})")
+    print(format_quality_split(detector["no_regular_beats_check"]))
     if not args.skip_samples:
         for row in analyse_samples(classifier):
             print(f"sample {row['record']} ({row['fs']:g} Hz, lead {row['lead']}): beats {row['beats']}, "

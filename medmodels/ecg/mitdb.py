@@ -75,6 +75,42 @@ def reference_beats(record_id: str, lead: str | None = None):
     return x, rec.fs, locate_r_peaks(x, rec.fs, samples), labels
 
 
+def annotated_noise(record_id: str, n_samples: int, column: int = 0) -> np.ndarray:
+    """Where the annotators marked signal ``column`` noisy or unreadable, bool (n_samples,).
+
+    MIT-BIH's ``~`` annotations mark a change of signal quality; from each one
+    to the next, bit ``column`` of the subtype means "noisy" and bit
+    ``column + 4`` "unreadable"; subtype −1 means every signal is unreadable.
+    """
+    import wfdb
+
+    ann = wfdb.rdann(str(mitdb_dir() / record_id), "atr")
+    changes = [i for i, symbol in enumerate(ann.symbol) if symbol == "~"]
+    noisy = np.zeros(n_samples, dtype=bool)
+    for k, i in enumerate(changes):
+        subtype = int(ann.subtype[i])
+        stop = ann.sample[changes[k + 1]] if k + 1 < len(changes) else n_samples
+        noisy[ann.sample[i]:stop] = subtype == -1 or bool(subtype & (1 << column | 1 << (column + 4)))
+    return noisy
+
+
+def annotated_rhythm(record_id: str, n_samples: int, rhythms: tuple[str, ...]) -> np.ndarray:
+    """Where the annotated rhythm is one of ``rhythms`` (e.g. ``("(VT", "(VFL")``), bool (n_samples,).
+
+    A rhythm annotation (aux note such as ``(VFL``) holds until the next one.
+    """
+    import wfdb
+
+    ann = wfdb.rdann(str(mitdb_dir() / record_id), "atr")
+    changes = [(int(sample), note.strip("\x00 ")) for sample, note in zip(ann.sample, ann.aux_note)
+               if note.strip("\x00 ").startswith("(")]
+    inside = np.zeros(n_samples, dtype=bool)
+    for k, (sample, note) in enumerate(changes):
+        stop = changes[k + 1][0] if k + 1 < len(changes) else n_samples
+        inside[sample:stop] = note in rhythms
+    return inside
+
+
 def beats_to_model_rate(samples: np.ndarray, fs: float) -> np.ndarray:
     """Native-rate beat samples to MODEL_FS samples."""
     return to_rate(samples, fs, MODEL_FS)

@@ -10,6 +10,7 @@ from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.beats import MODEL_FS, locate_r_peaks
 from medmodels.ecg.conditioning import check_signal, remove_baseline_and_mains, resample, to_rate
 from medmodels.ecg.qrs import detect_qrs
+from medmodels.ecg.quality import in_flagged_window, no_regular_beats_summary, no_regular_beats_windows
 from medmodels.ecg.rhythm import summarise_rhythm
 
 
@@ -24,7 +25,9 @@ class EcgAnalysis:
     ``window_before_s`` into each; ``saliency`` (k, L) Grad-CAM maps (0–1) for beats ``saliency_beats``
     (indices into the beats), empty unless requested; ``inputs`` the model
     inputs of every beat (``waveform`` (n, L, 2), ``rr`` (n, n_rr)), so the
-    saliency of any beat can be computed later without re-running the pipeline.
+    saliency of any beat can be computed later without re-running the pipeline;
+    ``without_regular_beats`` (n,) bool, whether each beat lies in a stretch
+    with neither QRS spikes nor repeating beats (:mod:`medmodels.ecg.quality`).
     """
 
     fs: float
@@ -40,6 +43,7 @@ class EcgAnalysis:
     inputs: dict = field(default_factory=dict, repr=False)
     saliency_beats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     saliency: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    without_regular_beats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
 
 def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: np.ndarray | None = None,
@@ -72,6 +76,8 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
     # Share of beats in irregular (non-repeating, AF-like) RR stretches, where S is not assigned; frequent
     # varying ectopy (e.g. record 119, ventricular bigeminy/trigeminy: about 31 %) also counts.
     summary["irregular_rhythm_percent"] = round(100.0 * float(irregular.mean()), 1) if irregular.size else 0.0
+    flags = no_regular_beats_windows(conditioned, beats, fs)
+    summary.update(no_regular_beats_summary(flags, x.size, fs))
     saliency_beats = np.zeros(0, dtype=np.int64)
     saliency = np.zeros((0, inputs["waveform"].shape[1]), dtype=np.float32)
     if saliency_for_non_normal:
@@ -83,4 +89,6 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
             saliency = grad_cam(model.keras_model, subset, probabilities[saliency_beats].argmax(axis=1))
     return EcgAnalysis(float(fs), beats.astype(np.int64), labels, probabilities, summary,
                        inputs["waveform"][:, :, 0], model.name, model.sha256,
-                       window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency)
+                       window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency,
+                       without_regular_beats=in_flagged_window(beats, flags, x.size, fs))
+

@@ -54,3 +54,22 @@ def test_input_not_modified_and_bad_rate_rejected():
 
 def test_flat_signal_gives_no_beats():
     assert detect_qrs(np.zeros(3000), 250.0).size == 0
+
+
+@pytest.mark.parametrize("lead", [
+    np.zeros(3600),                                            # disconnected, digitised as zeros
+    np.full(3600, 2.0),                                        # lead-off held at a constant offset
+    np.random.default_rng(0).normal(0.0, 0.001, 3600),         # 1 µV amplifier noise only
+])
+def test_flat_or_microvolt_lead_has_no_beats(lead):
+    # Relative thresholds alone would find "beats" at any scale; the absolute QRS floor must stop that.
+    assert detect_qrs(lead, 360.0).size == 0
+
+
+def test_small_but_real_qrs_is_still_detected():
+    fs = 360.0
+    t = np.arange(int(10 * fs)) / fs
+    beats_s = np.arange(0.5, 9.6, 0.8)
+    lead = sum(0.15 * np.exp(-((t - b) / 0.012) ** 2) for b in beats_s)  # 0.15 mV QRS: low voltage, not flat
+    detected = detect_qrs(lead, fs)
+    assert abs(detected.size - beats_s.size) <= 1
