@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from medmodels import InputError, cache, load_ct
+from medmodels.ct.gradcam import grad_cam
 from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
 from medmodels.ct_detector import (
     CAM_LAYER, detector_choice, patch_channels, score_series, score_slice,
@@ -200,8 +201,6 @@ if image is not None:
                 r, c, label = float(point_row), float(point_col), f"point ({point_row}, {point_col})"
             patch = patch_at(image.hu[index], (row_mm, col_mm), r, c)
             probability = float(detector.probabilities(patch[None])[0])
-            from medmodels.ct.gradcam import grad_cam
-
             cam = grad_cam(detector.keras_model, patch_channels(patch[None]), CAM_LAYER, 0)[0]
             cam_opacity = st.slider("Grad-CAM opacity", 0.0, 1.0, 0.4, 0.05)
             st.plotly_chart(zoom_figure(patch, cam, window, opacity=cam_opacity,

@@ -86,12 +86,9 @@ def annotated_noise(record_id: str, n_samples: int, column: int = 0) -> np.ndarr
 
     ann = wfdb.rdann(str(mitdb_dir() / record_id), "atr")
     changes = [i for i, symbol in enumerate(ann.symbol) if symbol == "~"]
-    noisy = np.zeros(n_samples, dtype=bool)
-    for k, i in enumerate(changes):
-        subtype = int(ann.subtype[i])
-        stop = ann.sample[changes[k + 1]] if k + 1 < len(changes) else n_samples
-        noisy[ann.sample[i]:stop] = subtype == -1 or bool(subtype & (1 << column | 1 << (column + 4)))
-    return noisy
+    mask = 1 << column | 1 << (column + 4)
+    return _held_until_next_change(n_samples, [int(ann.sample[i]) for i in changes],
+                                   [int(ann.subtype[i]) == -1 or bool(int(ann.subtype[i]) & mask) for i in changes])
 
 
 def annotated_rhythm(record_id: str, n_samples: int, rhythms: tuple[str, ...]) -> np.ndarray:
@@ -104,11 +101,16 @@ def annotated_rhythm(record_id: str, n_samples: int, rhythms: tuple[str, ...]) -
     ann = wfdb.rdann(str(mitdb_dir() / record_id), "atr")
     changes = [(int(sample), note.strip("\x00 ")) for sample, note in zip(ann.sample, ann.aux_note)
                if note.strip("\x00 ").startswith("(")]
-    inside = np.zeros(n_samples, dtype=bool)
-    for k, (sample, note) in enumerate(changes):
-        stop = changes[k + 1][0] if k + 1 < len(changes) else n_samples
-        inside[sample:stop] = note in rhythms
-    return inside
+    return _held_until_next_change(n_samples, [sample for sample, _ in changes], [note in rhythms for _, note in changes])
+
+
+def _held_until_next_change(n_samples: int, change_samples: list[int], states: list[bool]) -> np.ndarray:
+    """bool (n_samples,): each state holds from its change sample up to the next change (the last to the end)."""
+    held = np.zeros(n_samples, dtype=bool)
+    stops = [*change_samples[1:], n_samples]
+    for start, stop, state in zip(change_samples, stops, states):
+        held[start:stop] = state
+    return held
 
 
 def beats_to_model_rate(samples: np.ndarray, fs: float) -> np.ndarray:

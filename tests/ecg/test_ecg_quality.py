@@ -94,3 +94,15 @@ def test_card_holds_the_measured_check(mitdb):
 def test_regular_rhythm_at_any_rate_passes(bpm):
     sinus, peaks = _sinus(30, bpm)
     assert not no_regular_beats_windows(sinus, peaks, FS).any()
+
+
+def test_annotated_flutter_and_noise_are_read_from_the_reference(mitdb):
+    from medmodels.ecg.mitdb import annotated_noise, annotated_rhythm
+
+    n = 650000
+    flutter = annotated_rhythm("207", n, ("(VFL",))
+    assert flutter[int(45 * 360)] and not flutter[int(30 * 360)]  # 207: flutter from 40.8 s to 51.1 s, bigeminy before
+    assert 0.05 < flutter.mean() < 0.15
+    assert not annotated_rhythm("100", n, ("(VT", "(VFL")).any()
+    noise = annotated_noise("105", n)
+    assert 0.1 < noise.mean() < 0.2  # 105: the noisiest record, about 14 % of lead 0
