@@ -70,9 +70,9 @@ def ecg_model():
 def ct_detector(fold: str | None = None):
     """The committed nodule detector, or with ``fold`` that fold's held-out-series model; loaded once per server
     (read-only, shared)."""
-    from .ct_detector import load_detector, load_fold_detector
+    from .ct_detector import load_chosen_detector
 
-    return load_fold_detector(fold) if fold else load_detector()
+    return load_chosen_detector(fold)
 
 
 @st.cache_data(show_spinner=False)

@@ -70,13 +70,10 @@ def run(args: argparse.Namespace) -> int:
 
         return crop_cli.run(argparse.Namespace(crop=args.paths, json=str(out)))
     from .ct.malignancy import load_model
-    from .ct_detector import detector_choice, load_detector, load_fold_detector
+    from .ct_detector import detector_choice, load_chosen_detector
     from .dicom_io import load_ct
 
-    @functools.cache
-    def detector(fold: str | None):
-        return load_fold_detector(fold) if fold else load_detector()
-
+    detector = functools.cache(load_chosen_detector)  # each model loaded once for the whole batch
     malignancy_model = load_model()
     status = 0
     for name in args.paths:

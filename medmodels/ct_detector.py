@@ -154,6 +154,11 @@ def load_fold_detector(fold: str, model_dir: Path = DETECTOR_DIR) -> Detector:
     return replace(detector, name=f"{detector.name} ({fold})")
 
 
+def load_chosen_detector(fold: str | None) -> Detector:
+    """The fold model ``fold`` (see :func:`detector_choice`), or the final detector when ``fold`` is None."""
+    return load_fold_detector(fold) if fold else load_detector()
+
+
 def read_detector_card(model_dir: Path = DETECTOR_DIR) -> dict:
     path = Path(model_dir) / "card.json"
     return json.loads(path.read_text()) if path.exists() else {}

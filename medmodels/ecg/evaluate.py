@@ -90,8 +90,7 @@ def evaluate_detector(records=None) -> dict:
         bounds = window_bounds(lead.size, rec.fs)
         noise = annotated_noise(record_id, lead.size)
         ventricular = annotated_rhythm(record_id, lead.size, VENTRICULAR_TACHYARRHYTHMIAS)
-        noisy = np.array([noise[a:b].mean() > 0.5 for a, b in bounds])
-        in_ventricular = np.array([ventricular[a:b].mean() > 0.5 for a, b in bounds])
+        noisy, in_ventricular = _mostly_inside(noise, bounds), _mostly_inside(ventricular, bounds)
         windows["flagged"] += int(flags.sum())
         windows["rest"] += int((~flags).sum())
         windows["noisy"] += int(noisy.sum())
@@ -110,6 +109,11 @@ def evaluate_detector(records=None) -> dict:
         "ventricular_tachyarrhythmia_windows_flagged": windows["ventricular_flagged"],
     }
     return result
+
+
+def _mostly_inside(mask: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """bool (k,): whether over half of each window (``bounds`` (k, 2) samples) lies where ``mask`` is True."""
+    return np.array([mask[start:stop].mean() > 0.5 for start, stop in bounds], dtype=bool)
 
 
 def _detection_figures(counts: np.ndarray) -> dict:
