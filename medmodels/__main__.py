@@ -31,9 +31,11 @@ def describe(path: Path) -> str:
     image = load_ct(path, require_ct=False)
     z, y, x = image.spacing
     kind = "CT" if image.is_ct else f"{image.modality or 'non-CT'} (viewing only, not CT)"
+    in_plane = f"{y:g} × {x:g}" if image.pixel_spacing_known else "unknown × unknown"
     return (
         f"{path}: {kind} image: {image.hu.shape[0]} slice(s) of {image.hu.shape[1]}×{image.hu.shape[2]}, "
-        f"spacing (z, y, x) {z:g} × {y:g} × {x:g} mm, values {float(image.hu.min()):.0f} to {float(image.hu.max()):.0f}"
+        f"spacing (z, y, x) {z:g} × {in_plane} mm, values {float(image.hu.min()):.0f} to {float(image.hu.max()):.0f}"
+        + "".join(f"\n  note: {note}" for note in image.notes)
     )
 
 

@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         return crop_cli.run(argparse.Namespace(crop=args.paths, json=str(out)))
     from .ct.malignancy import load_model
     from .ct_detector import detector_choice, load_chosen_detector
+    from .ct_scope import analysis_refusal
     from .dicom_io import load_ct
 
     detector = functools.cache(load_chosen_detector)  # each model loaded once for the whole batch
@@ -79,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
     for name in args.paths:
         try:
             image = load_ct(Path(name))
+            refusal = analysis_refusal(image)
+            if refusal:
+                raise InputError(refusal)
             # As on the page: a series the final detector trained on is scored by the fold model that held it out.
             fold, detector_note = detector_choice(image.series_uid)
             result = series_json(image, detector(fold), malignancy_model)

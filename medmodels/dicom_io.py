@@ -101,6 +101,10 @@ class CTImage:
         inverted: True for MONOCHROME1 (high values display dark).
         position_xy_mm: patient-coordinate (x, y) of the first pixel's centre
             (ImagePositionPatient), for mapping world coordinates to pixels.
+        pixel_spacing_known: False when no PixelSpacing could be read; ``spacing``
+            then holds 1 mm as a placeholder and sizes are in pixels, not mm.
+        notes: what a reader should know about how the upload was interpreted
+            (missing rescale tags, uneven slice gaps), one sentence each.
     """
 
     hu: np.ndarray
@@ -113,6 +117,8 @@ class CTImage:
     skipped: tuple[tuple[str, str], ...] = ()
     inverted: bool = False
     position_xy_mm: tuple[float, float] = (0.0, 0.0)
+    pixel_spacing_known: bool = True
+    notes: tuple[str, ...] = ()
     _header: Dataset | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -335,7 +341,8 @@ def _functional(ds: Dataset, frame: int, sequence: str) -> Dataset | None:
 # --------------------------------------------------------------------------- geometry
 
 
-def _pixel_spacing(ds: Dataset) -> tuple[float, float]:
+def _pixel_spacing(ds: Dataset) -> tuple[float, float] | None:
+    """(row, col) pixel spacing in mm, or None when the header gives none usable."""
     spacing = ds.get("PixelSpacing") or ds.get("ImagerPixelSpacing")
     if spacing is None:
         measures = _functional(ds, 0, "PixelMeasuresSequence")
@@ -343,9 +350,9 @@ def _pixel_spacing(ds: Dataset) -> tuple[float, float]:
     try:
         row_mm, col_mm = (float(v) for v in spacing)
     except (TypeError, ValueError):
-        return 1.0, 1.0  # unknown: show in pixels; the page says so
-    if not (row_mm > 0 and col_mm > 0):
-        return 1.0, 1.0
+        return None
+    if not (row_mm > 0 and col_mm > 0 and np.isfinite(row_mm) and np.isfinite(col_mm)):
+        return None
     return row_mm, col_mm
 
 
@@ -365,8 +372,8 @@ def _slice_thickness(ds: Dataset) -> float:
     return value if value > 0 else 1.0
 
 
-def _frame_positions(ds: Dataset, frames: int, index_fallback: float) -> list[float]:
-    """Position of each frame along the slice normal (mm)."""
+def _frame_positions(ds: Dataset, frames: int) -> list[float | None]:
+    """Position of each frame along the slice normal (mm); None where the header gives none."""
     normal = _slice_normal(ds)
     positions = []
     for i in range(frames):
@@ -377,8 +384,21 @@ def _frame_positions(ds: Dataset, frames: int, index_fallback: float) -> list[fl
         try:
             positions.append(float(np.dot(normal, [float(v) for v in ipp])))
         except (TypeError, ValueError):
-            positions.append(index_fallback + i)
+            positions.append(None)
     return positions
+
+
+def _positions_or_instance_order(ds: Dataset, frames: int, index: int) -> tuple[list[float], bool]:
+    """Frame positions (mm), and whether any had to be taken from InstanceNumber × slice thickness instead."""
+    found = _frame_positions(ds, frames)
+    if all(p is not None for p in found):
+        return found, False
+    try:
+        instance = float(ds.get("InstanceNumber") or index)
+    except (TypeError, ValueError):
+        instance = float(index)
+    step = _slice_thickness(ds)
+    return [p if p is not None else (instance + i) * step for i, p in enumerate(found)], True
 
 
 def _position_xy(ds: Dataset) -> tuple[float, float]:
@@ -447,9 +467,13 @@ def load_ct(
     if require_ct and modality != "CT":
         what = _MODALITY_NAMES.get(modality, f"a {modality or 'non-CT'} image")
         raise InputError(f"{slices[0].name} is {what}; the CT model needs CT. Upload a chest CT slice or series.")
-    volume, uids, positions, first = _decode_series(slices)
-    row_mm, col_mm = _pixel_spacing(first)
+    volume, uids, positions, first, positions_guessed = _decode_series(slices)
+    pixel_spacing = _pixel_spacing(first)
+    row_mm, col_mm = pixel_spacing or (1.0, 1.0)  # unknown: a placeholder; sizes are then in pixels
     z_mm = _z_spacing(positions, first)
+    notes = [note for note in (_missing_spacing_note(pixel_spacing), _missing_rescale_note(first, modality),
+                               _guessed_positions_note(positions_guessed, len(positions), z_mm),
+                               _uneven_gaps_note(positions)) if note]
     return CTImage(
         hu=volume,
         spacing=(z_mm, row_mm, col_mm),
@@ -461,6 +485,8 @@ def load_ct(
         skipped=tuple(skipped),
         inverted=str(first.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1",
         position_xy_mm=_position_xy(first),
+        pixel_spacing_known=pixel_spacing is not None,
+        notes=tuple(notes),
         _header=first,
     )
 
@@ -500,22 +526,26 @@ def _check_one_series(slices: list[_Slice]) -> None:
         raise InputError("Several multi-frame files were given; upload one multi-frame file or single-frame slices.")
 
 
-def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], Dataset]:
+def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], Dataset, bool]:
+    """(volume in position order, SOP UIDs, positions (mm), first header, whether positions were guessed)."""
     frames, uids, positions = [], [], []
-    first = None
+    first, guessed = None, False
     for index, item in enumerate(slices):
         pixels, ds = _decode(item)
         first = first or ds
         uid = str(ds.get("SOPInstanceUID", ""))
         frames.append(pixels)
         uids.extend([uid] * pixels.shape[0])
-        positions.extend(_frame_positions(ds, pixels.shape[0], float(ds.get("InstanceNumber", index) or index)))
+        found, from_instances = _positions_or_instance_order(ds, pixels.shape[0], index)
+        positions.extend(found)
+        guessed = guessed or from_instances
     volume = np.concatenate(frames, axis=0)
     order = np.argsort(np.asarray(positions), kind="stable")
     sorted_positions = [positions[i] for i in order]
     if len(order) > 1 and np.any(np.diff(sorted_positions) == 0) and len(slices) > 1:
-        raise InputError("Two slices of the series lie at the same position; the upload holds duplicate slices.")
-    return np.ascontiguousarray(volume[order]), [uids[i] for i in order], sorted_positions, first
+        where = "have the same InstanceNumber and no ImagePositionPatient" if guessed else "lie at the same position"
+        raise InputError(f"Two slices of the series {where}; the upload holds duplicate slices.")
+    return np.ascontiguousarray(volume[order]), [uids[i] for i in order], sorted_positions, first, guessed
 
 
 def _z_spacing(positions: list[float], ds: Dataset) -> float:
@@ -524,6 +554,48 @@ def _z_spacing(positions: list[float], ds: Dataset) -> float:
     gaps = np.diff(positions)
     gaps = gaps[gaps > 0]
     return float(np.median(gaps)) if gaps.size else _slice_thickness(ds)
+
+
+#: A gap between neighbouring slices this many times the usual one means slices are missing.
+UNEVEN_GAP_RATIO = 1.5
+
+
+def _missing_spacing_note(pixel_spacing: tuple[float, float] | None) -> str | None:
+    if pixel_spacing is not None:
+        return None
+    return ("The header gives no usable PixelSpacing, so the physical scale is unknown: the image is shown in pixels "
+            "and nothing is measured in mm.")
+
+
+def _missing_rescale_note(ds: Dataset, modality: str) -> str | None:
+    """CT stores HU through RescaleSlope/Intercept (required tags); without them stored values are not HU."""
+    has_rescale = ("RescaleSlope" in ds or "RescaleIntercept" in ds or "ModalityLUTSequence" in ds
+                   or _functional(ds, 0, "PixelValueTransformationSequence") is not None)
+    if modality != "CT" or has_rescale:
+        return None
+    return ("The header has no RescaleSlope/RescaleIntercept, so the stored pixel values are taken as HU as they are; "
+            "if air does not read about −1000 HU, the file was stripped of them: export it again from the scanner "
+            "or PACS.")
+
+
+def _guessed_positions_note(guessed: bool, n_slices: int, step_mm: float) -> str | None:
+    if not guessed or n_slices < 2:
+        return None
+    return ("Some slices carry no ImagePositionPatient: the slices are ordered by InstanceNumber and placed "
+            f"{step_mm:g} mm apart (their slice thickness), which may not be their true spacing.")
+
+
+def _uneven_gaps_note(positions: list[float]) -> str | None:
+    """A sentence naming the widest gap when it is well beyond the usual slice spacing (missing slices)."""
+    if len(positions) < 3:
+        return None
+    gaps = np.diff(positions)
+    usual = float(np.median(gaps))
+    widest = int(np.argmax(gaps))
+    if usual <= 0 or gaps[widest] <= UNEVEN_GAP_RATIO * usual:
+        return None
+    return (f"The slices are unevenly spaced: {gaps[widest]:.1f} mm between slices {widest + 1} and {widest + 2}, "
+            f"where the usual spacing is {usual:.2f} mm. Slices may be missing from the upload.")
 
 
 def _short(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ from medmodels.ct_review import (
     UNSCORED_MALIGNANCY_NOTE, candidate_crop_note, candidate_table, detector_performance_note, malignancy_of_candidates,
     malignancy_performance_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
+from medmodels.ct_scope import analysis_refusal
 from medmodels.ct_view import ct_slice_figure
 from medmodels.lung_mask import lung_outline
 from medmodels.model_cards import card_summary
@@ -81,9 +82,14 @@ if image is not None:
     if image.skipped:
         with st.expander(f"{len(image.skipped)} file(s) of the upload were left out"):
             st.dataframe(pd.DataFrame(image.skipped, columns=["file", "reason"]), hide_index=True)
+    for note in image.notes:
+        st.info(note, icon=":material/info:")
+    refusal = analysis_refusal(image) if image.is_ct else None
+    if refusal:
+        st.warning(refusal)
     # Once per image, not on every widget change: the choice reads the card and the installed fold files.
     detector, provenance = (cache.memoised("ct-detector", image_key, lambda: detector_for(image))
-                            if image.is_ct else (None, None))
+                            if image.is_ct and not refusal else (None, None))
     show_provenance(provenance)
     scores = cache.memoised("ct-scores", image_key, dict) if detector else {}
     references = cache.memoised("ct-references", image_key, lambda: reference_nodules(image.series_uid))
@@ -100,9 +106,10 @@ if image is not None:
             st.session_state["ct_slice"] = min(st.session_state["ct_slice"], image.n_slices)
             index = st.slider("Slice", 1, image.n_slices, key="ct_slice") - 1
         z_mm, row_mm, col_mm = image.spacing
+        pixel_spacing = f"{row_mm:.3f} × {col_mm:.3f} mm" if image.pixel_spacing_known else "unknown (shown in pixels)"
         st.markdown(
             f"**Slice** {index + 1} of {image.n_slices} · z = {image.z_positions[index]:.1f} mm  \n"
-            f"**Pixel spacing** {row_mm:.3f} × {col_mm:.3f} mm  \n"
+            f"**Pixel spacing** {pixel_spacing}  \n"
             f"**Slice spacing** {z_mm:.2f} mm"
         )
         opacity = st.slider("Heat-map opacity", 0.0, 1.0, 0.45, 0.05) if detector else 0.0
@@ -119,7 +126,8 @@ if image is not None:
     with left:
         title = f"{image.modality} · slice {index + 1}/{image.n_slices}"
         if scored is None:
-            fig = ct_slice_figure(image.hu[index], (row_mm, col_mm), window, invert=image.inverted, title=title)
+            fig = ct_slice_figure(image.hu[index], (row_mm, col_mm), window, invert=image.inverted, title=title,
+                                  spacing_known=image.pixel_spacing_known)
         else:
             heat = probability_map(image.hu.shape[1:], scored.rows, scored.cols, scored.diameters_mm / col_mm,
                                    scored.probabilities, scored.lung)

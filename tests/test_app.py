@@ -94,6 +94,36 @@ def test_ct_mr_upload_is_viewable_with_a_warning():
     assert "CT analysis needs CT" in at.warning[0].value
 
 
+def _with_pixel_spacing(path: Path, spacing: list[float] | None) -> bytes:
+    """The DICOM file at ``path`` with its PixelSpacing replaced (None: removed), as bytes."""
+    import io
+
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    if spacing is None:
+        del ds.PixelSpacing
+    else:
+        ds.PixelSpacing = spacing
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(("spacing", "reason"), [([10.0, 10.0], "pixel spacing 10 × 10 mm is outside"),
+                                                 (None, "no PixelSpacing tag")])
+def test_ct_upload_with_an_implausible_or_missing_scale_is_shown_but_not_analysed(ct_small, spacing, reason):
+    at = _page("pages/ct.py")
+    at.radio[0].set_value("Upload").run()
+    at.file_uploader[0].upload("slice.dcm", _with_pixel_spacing(ct_small, spacing), "application/dicom").run()
+    assert not at.exception and not at.error
+    assert len(_charts(at)) == 1
+    assert [w.value for w in at.warning if reason in w.value]
+    assert "Candidates on this slice" not in [h.value for h in at.subheader]
+    if spacing is None:
+        assert "**Pixel spacing** unknown (shown in pixels)" in " ".join(m.value for m in at.markdown)
+
+
 def test_ecg_upload_shows_the_strip_with_reference_labels(mitdb):
     at = _page("pages/ecg.py")
     at.radio[0].set_value("Upload").run()

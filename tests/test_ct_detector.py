@@ -111,6 +111,18 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     assert main(["ct", str(tmp_path / "missing.dcm"), "--json", str(tmp_path)]) == 1
 
 
+def test_ct_cli_refuses_a_slice_of_unknown_scale_with_the_reason(ct_small, tmp_path, capsys):
+    import pydicom
+    from medmodels.__main__ import main
+
+    ds = pydicom.dcmread(ct_small)
+    del ds.PixelSpacing
+    ds.save_as(tmp_path / "no_spacing.dcm", enforce_file_format=True)
+    assert main(["ct", str(tmp_path / "no_spacing.dcm"), "--json", str(tmp_path / "out")]) == 1
+    assert "no PixelSpacing tag" in capsys.readouterr().err
+    assert not list((tmp_path / "out").glob("*.json"))
+
+
 def test_test_time_averaging_makes_scores_orientation_invariant(detector, series_0001):
     # the 8 dihedral views are averaged, so a rotated or mirrored patch gets the same probability
     scored = score_slice(series_0001.hu[90], series_0001.spacing[1:], detector)

@@ -137,6 +137,7 @@ def test_lidc_series_is_ordered_by_position_not_file_name(lidc_0001_slices):
     assert first.SOPInstanceUID in image.sop_instance_uids
     file_z = sorted(float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]) for p in shuffled)
     assert image.z_positions == pytest.approx(file_z)
+    assert image.pixel_spacing_known and image.notes == ()  # a complete, evenly spaced series: nothing to say
     # A mid-chest slice: air or scanner padding in the corner, aerated lung, bone.
     mid = image.hu[66]
     assert np.median(mid[:20, :20]) < -900
@@ -174,6 +175,70 @@ def test_non_images_in_a_series_upload_are_skipped_and_reported(lidc_0001_slices
     image = load_ct(files)
     assert image.n_slices == 3
     assert [name for name, _ in image.skipped] == ["69.xml"]
+
+
+def test_a_missing_slice_is_noted_with_the_gap_and_its_place(lidc_0001_slices):
+    by_z = sorted(lidc_0001_slices, key=lambda p: float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]))
+    subset = {p.name: p.read_bytes() for p in by_z[40:48]}  # eight neighbouring slices (names do not follow z)
+    complete = load_ct(subset)
+    assert complete.notes == ()
+    fourth = complete.sop_instance_uids[3]
+    gapped = load_ct({name: data for name, data in subset.items()
+                      if pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True).SOPInstanceUID != fourth})
+    (note,) = gapped.notes
+    assert "5.0 mm between slices 3 and 4" in note and "usual spacing is 2.50 mm" in note
+    assert gapped.spacing[0] == pytest.approx(2.5)
+
+
+# --------------------------------------------------------------------------- headers that are not what they should be
+
+
+def _without(path: Path, *keywords: str) -> bytes:
+    ds = pydicom.dcmread(path)
+    for keyword in keywords:
+        delattr(ds, keyword)
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_missing_pixel_spacing_is_flagged_not_silently_guessed(ct_small):
+    image = load_ct(_without(ct_small, "PixelSpacing"))
+    assert not image.pixel_spacing_known
+    assert image.spacing[1:] == (1.0, 1.0)  # a placeholder for drawing in pixels
+    (note,) = image.notes
+    assert "no usable PixelSpacing" in note
+    assert load_ct(ct_small).pixel_spacing_known
+
+
+def test_ct_without_rescale_tags_is_noted_and_read_as_stored(ct_small):
+    image = load_ct(_without(ct_small, "RescaleSlope", "RescaleIntercept"))
+    (note,) = image.notes
+    assert "no RescaleSlope/RescaleIntercept" in note
+    np.testing.assert_array_equal(image.hu[0], pydicom.dcmread(ct_small).pixel_array)
+    assert load_ct(ct_small).notes == ()
+
+
+def _unpositioned(path: Path, instance: int, offset_hu: int) -> bytes:
+    """``path`` without ImagePositionPatient, as instance ``instance``, its pixels raised by ``offset_hu``."""
+    ds = pydicom.dcmread(path)
+    del ds.ImagePositionPatient
+    ds.InstanceNumber, ds.SOPInstanceUID = instance, pydicom.uid.generate_uid()
+    ds.PixelData = (ds.pixel_array + offset_hu).astype(ds.pixel_array.dtype).tobytes()
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_slices_without_positions_are_ordered_by_instance_number_and_say_so(ct_small):
+    image = load_ct({"b.dcm": _unpositioned(ct_small, 4, 100), "a.dcm": _unpositioned(ct_small, 3, 0)})
+    thickness = float(pydicom.dcmread(ct_small).SliceThickness)
+    assert image.spacing[0] == pytest.approx(thickness)
+    assert image.hu[1].mean() == pytest.approx(image.hu[0].mean() + 100, abs=1)  # instance 3 first, then 4
+    (note,) = image.notes
+    assert "ordered by InstanceNumber" in note and f"{thickness:g} mm apart" in note
+    with pytest.raises(InputError, match="same InstanceNumber and no ImagePositionPatient"):
+        load_ct({"b.dcm": _unpositioned(ct_small, 3, 100), "a.dcm": _unpositioned(ct_small, 3, 0)})
 
 
 # --------------------------------------------------------------------------- hostile input

@@ -1,0 +1,45 @@
+"""Which CT images the nodule analysis is run on: a known, plausible physical scale.
+
+The detector resamples every slice to 0.7 mm pixels and reports sizes in mm,
+so an image whose pixel spacing is missing or implausible would be measured
+wrongly, and a huge resampled grid (e.g. 512 pixels declared 10 mm apart,
+a 5 m field) would tie the server up for a minute per slice. Such images are
+still shown; they are not analysed, and the reason is said.
+"""
+
+from __future__ import annotations
+
+from .dicom_io import CTImage
+
+#: CT pixel spacing the analysis accepts (mm). Chest CT reconstructs at about 0.5–1.0 mm.
+PIXEL_SPACING_RANGE_MM = (0.1, 2.0)
+#: Largest field of view analysed (mm per side); scanners reconstruct at most about 700 mm.
+MAX_FIELD_MM = 800.0
+#: Largest matrix analysed (pixels per side); ultra-high-resolution CT reconstructs at 1024 or 2048.
+MAX_MATRIX = 2048
+
+
+def analysis_refusal(image: CTImage) -> str | None:
+    """Why nodule analysis is not run on ``image`` (one sentence or two), or None when it can be.
+
+    Checks only the geometry; modality is checked where the image is loaded.
+    """
+    rows, cols = image.hu.shape[1:]
+    _, row_mm, col_mm = image.spacing
+    if not image.pixel_spacing_known:
+        return ("Nodule analysis needs the pixel spacing, which this file does not give (no PixelSpacing tag): "
+                "the detector works at a fixed physical scale and reports sizes in mm. Upload the series as "
+                "exported by the scanner or PACS.")
+    low, high = PIXEL_SPACING_RANGE_MM
+    if not (low <= row_mm <= high and low <= col_mm <= high):
+        return (f"Nodule analysis was not run: the declared pixel spacing {row_mm:g} × {col_mm:g} mm is outside "
+                f"the {low:g}–{high:g} mm of chest CT, so sizes would be wrong. Check the file's PixelSpacing.")
+    field = (rows * row_mm, cols * col_mm)
+    if max(field) > MAX_FIELD_MM:
+        return (f"Nodule analysis was not run: the slice would cover {field[0]:.0f} × {field[1]:.0f} mm "
+                f"({rows} × {cols} pixels at {row_mm:g} × {col_mm:g} mm), more than the {MAX_FIELD_MM:.0f} mm "
+                "a CT scanner reconstructs. Check the file's PixelSpacing.")
+    if max(rows, cols) > MAX_MATRIX:
+        return (f"Nodule analysis was not run: the slice has {rows} × {cols} pixels, more than the "
+                f"{MAX_MATRIX} × {MAX_MATRIX} the analysis accepts. Upload a standard 512 × 512 reconstruction.")
+    return None

@@ -1,0 +1,52 @@
+"""Which CT images the nodule analysis runs on: known, plausible pixel spacing and field of view."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from medmodels import CTImage
+from medmodels.ct_scope import MAX_FIELD_MM, MAX_MATRIX, PIXEL_SPACING_RANGE_MM, analysis_refusal
+
+
+def _slice(side: int = 512, pixel_mm: float = 0.703125, **changes) -> CTImage:
+    image = CTImage(hu=np.zeros((1, side, side), np.float32), spacing=(2.5, pixel_mm, pixel_mm),
+                    sop_instance_uids=("1",), z_positions=(0.0,), series_uid="1.2", modality="CT", metadata={})
+    return replace(image, **changes)
+
+
+def test_a_standard_chest_ct_slice_is_analysed():
+    assert analysis_refusal(_slice()) is None
+    assert analysis_refusal(_slice(128, 0.66)) is None  # pydicom's CT_small: small, but a plausible scale
+
+
+def test_unknown_pixel_spacing_is_refused_with_the_missing_tag_named():
+    reason = analysis_refusal(_slice(pixel_spacing_known=False))
+    assert "no PixelSpacing tag" in reason and "sizes in mm" in reason
+
+
+@pytest.mark.parametrize("pixel_mm", [0.01, 10.0])
+def test_implausible_pixel_spacing_is_refused_naming_the_value(pixel_mm):
+    reason = analysis_refusal(_slice(64, pixel_mm))
+    assert f"{pixel_mm:g} × {pixel_mm:g} mm" in reason and "PixelSpacing" in reason
+
+
+def test_spacing_limits_are_inclusive():
+    low, high = PIXEL_SPACING_RANGE_MM
+    assert analysis_refusal(_slice(64, low)) is None and analysis_refusal(_slice(64, high)) is None
+    assert analysis_refusal(_slice(64, high * 1.01)) is not None
+
+
+def test_a_field_wider_than_any_scanner_reconstructs_is_refused():
+    side = 1024
+    at_limit = MAX_FIELD_MM / side
+    assert analysis_refusal(_slice(side, at_limit)) is None
+    reason = analysis_refusal(_slice(side, at_limit * 1.02))
+    assert "816 × 816 mm" in reason and "1024 × 1024 pixels" in reason
+
+
+def test_a_matrix_beyond_the_limit_is_refused_even_at_a_plausible_field():
+    reason = analysis_refusal(_slice(MAX_MATRIX + 2, 0.1))
+    assert f"{MAX_MATRIX + 2} × {MAX_MATRIX + 2} pixels" in reason
