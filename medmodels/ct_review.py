@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .ct.crops import DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM, Crop, dense_tissue_only, holds_scoreable_tissue
+from .ct.crops import (
+    CANDIDATE_BOX_PER_DIAMETER, DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM, Crop, dense_tissue_only, holds_scoreable_tissue,
+)
 from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_spacing
 from .ct_detector import SliceCandidates
 from .ct_lidc import Nodule
@@ -140,15 +142,16 @@ def candidate_crops(hu_slice: np.ndarray, spacing_mm: tuple[float, float], score
     """Nodule crops of candidates, made the way the malignancy model's training crops were.
 
     Training crops are a reader's bounding box with pixels outside the outline
-    at −1024 HU. Here the box is the candidate's estimated diameter (×1.2) and
+    at −1024 HU. Here the box is the candidate's estimated diameter (× CANDIDATE_BOX_PER_DIAMETER) and
     the outline is approximated by the dense (> DENSE_TISSUE_HU) tissue, so the
     malignancy likelihood of a detected candidate is less reliable than that of
     a reader-outlined nodule (the page says so).
     """
     crops = []
     for i in indices:
-        half_r = max(int(round(scored.diameters_mm[i] * 0.6 / spacing_mm[0])), 2)
-        half_c = max(int(round(scored.diameters_mm[i] * 0.6 / spacing_mm[1])), 2)
+        half_mm = scored.diameters_mm[i] * CANDIDATE_BOX_PER_DIAMETER / 2
+        half_r = max(int(round(half_mm / spacing_mm[0])), 2)
+        half_c = max(int(round(half_mm / spacing_mm[1])), 2)
         r, c = int(round(scored.rows[i])), int(round(scored.cols[i]))
         box = hu_slice[max(r - half_r, 0):r + half_r + 1, max(c - half_c, 0):c + half_c + 1]
         crops.append(Crop(dense_tissue_only(box), tuple(spacing_mm)))
@@ -215,8 +218,21 @@ def candidate_crop_note(card: dict) -> str:
             f"faint, ground-glass-like parts) left the AUC at {check['auc_dense_tissue_only']:.2f} "
             f"(with the outline {check['auc_reader_outline']:.2f}) and moved likelihoods by "
             f"{check['mean_change_benign']:+.2f} (benign) and {check['mean_change_malignant']:+.2f} (malignant) "
-            "on average; the box size was not checked, so on automatic candidates the likelihood is a rough guide "
-            "only.")
+            f"on average. {_box_size_sentence(card)}So on automatic candidates the likelihood is a rough guide only.")
+
+
+def _box_size_sentence(card: dict) -> str:
+    """What the malignancy card's ``metrics.box_size_check`` measured of the box size, or that it was not checked."""
+    check = card.get("metrics", {}).get("box_size_check", {})
+    shrunk = {round(row["box_scale"], 2): row for row in check.get("shrunk", [])}
+    ratios = [row["box_over_diameter"] for row in check.get("native_nodules", []) if row["box_over_diameter"]]
+    if 0.83 not in shrunk or 0.67 not in shrunk or not ratios:
+        return "The box size was not checked. "
+    return (f"The box was {min(ratios):.2f}–{max(ratios):.2f} × the reference diameter on the {len(ratios)} native "
+            f"LIDC nodules; a box cut to 83 % or 67 % of the reader's, as an underestimated size would give, lowered "
+            f"malignant nodules' likelihood by {-shrunk[0.83]['mean_change_malignant']:.2f} or "
+            f"{-shrunk[0.67]['mean_change_malignant']:.2f} on average (AUC {shrunk[0.83]['auc']:.2f}, "
+            f"{shrunk[0.67]['auc']:.2f}); a box taking in vessels or pleura could not be measured. ")
 
 
 def malignancy_performance_note(card: dict) -> str:

@@ -247,6 +247,7 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
     assert "size alone reaches 0.83" in malignancy_caption  # the card's test figures, beside the scores
     assert "validation patients' 148 reader crops" in malignancy_caption  # and what its stand-in outline does
+    assert "lowered malignant nodules' likelihood by 0.11 or 0.23" in malignancy_caption  # and a too-small box
     # a candidate with too little dense tissue to score gets None, explained, not a score of empty lung
     assert (len(scored) < len(table)) == ("Malignancy likelihood None: less tissue" in malignancy_caption)
     assert any("malignancy model's held-out test split" in i.value for i in at.info)  # 0001 is a test patient

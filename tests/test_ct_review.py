@@ -167,3 +167,18 @@ def test_candidate_crop_note_gives_the_measured_effect_of_the_stand_in_outline()
     assert "AUC at 0.90 (with the outline 0.90)" in note and "+0.00 (benign) and +0.04 (malignant)" in note
     assert "box size was not checked" in note
     assert candidate_crop_note({}).endswith("so on automatic candidates the likelihood is a rough guide only.")
+
+
+def test_candidate_crop_note_gives_the_measured_effect_of_a_box_smaller_than_the_nodule():
+    from medmodels.ct_review import candidate_crop_note
+
+    dense = {"split": "validation", "crops": 148, "outlined_share_removed_median": 0.339, "auc_reader_outline": 0.899,
+             "auc_dense_tissue_only": 0.9001, "mean_change_benign": 0.0032, "mean_change_malignant": 0.0412}
+    box = {"shrunk": [{"box_scale": 0.83, "auc": 0.889, "mean_change_malignant": -0.114},
+                      {"box_scale": 0.67, "auc": 0.878, "mean_change_malignant": -0.232}],
+           "native_nodules": [{"box_over_diameter": 0.93}, {"box_over_diameter": None}, {"box_over_diameter": 1.12}]}
+    note = candidate_crop_note({"metrics": {"dense_tissue_check": dense, "box_size_check": box}})
+    assert "0.93–1.12 × the reference diameter on the 2 native LIDC nodules" in note
+    assert "lowered malignant nodules' likelihood by 0.11 or 0.23 on average (AUC 0.89, 0.88)" in note
+    assert "vessels or pleura could not be measured" in note and "not checked" not in note
+    assert note.endswith("So on automatic candidates the likelihood is a rough guide only.")

@@ -46,6 +46,8 @@ DENSE_TISSUE_HU = -600.0
 #: DENSE_TISSUE_HU: 98 % of the malignancy training crops (633 of 647) hold that much. With less the crop is
 #: nearly blank, outside what the CNN learnt from, and it scores it like empty lung (about 0.15).
 MIN_SCORED_DIAMETER_MM = 2.0
+#: A candidate's crop box is this many times its estimated diameter per side: a margin for an underestimate.
+CANDIDATE_BOX_PER_DIAMETER = 1.2
 
 
 @dataclass(frozen=True)

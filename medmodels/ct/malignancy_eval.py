@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from medmodels.ct.canvas import MASK_HU
-from medmodels.ct.crops import (DENSE_TISSUE_HU, Crop, crops_dir, dense_tissue_only, holds_scoreable_tissue,
-                                load_crop_table, patient_split, read_crop)
+from medmodels.ct.crops import (CANDIDATE_BOX_PER_DIAMETER, DENSE_TISSUE_HU, Crop, crops_dir, dense_tissue_only,
+                                holds_scoreable_tissue, load_crop_table, patient_split, read_crop)
 from medmodels.ct.dataset import build_crop_set
 from medmodels.ct.malignancy import CARD_FILE, DEFAULT_PAD, MODEL_DIR, load_model
 from medmodels.ct.metrics import (expected_calibration_error, patient_bootstrap_auc,
@@ -74,13 +74,10 @@ def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validatio
     one split (validation by default: never the test split) isolates its effect: the share
     of outlined pixels it removes (faint, ground-glass-like tissue), the change in each
     crop's calibrated likelihood, the AUC before and after, and the crops left unscoreable.
-    The box size (from the detector's diameter estimate on the page) is not covered.
+    The box size (from the detector's diameter estimate on the page) is :func:`box_size_check`'s.
     """
     model = load_model(model_dir)
-    table = load_crop_table()
-    chosen = table.iloc[patient_split(table).names()[split_name]]
-    crops = [read_crop(path) for path in chosen["path"]]
-    labels = chosen["label"].to_numpy()
+    crops, labels = _split_crops(split_name)
     dense = [Crop(dense_tissue_only(c.hu), c.spacing_mm, c.series_uid) for c in crops]
     outlined = [c.hu > MASK_HU for c in crops]  # the crops store the outside of the outline as MASK_HU
     removed = np.array([((c.hu <= DENSE_TISSUE_HU) & m).sum() / max(int(m.sum()), 1) for c, m in zip(crops, outlined)])
@@ -97,6 +94,107 @@ def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validatio
         "largest_absolute_change": float(np.abs(change).max()),
         "unscoreable": int(sum(not holds_scoreable_tissue(c) for c in dense)),
     }
+
+
+def _split_crops(split_name: str) -> tuple[list[Crop], np.ndarray]:
+    """The reader-outlined crops of one patient-level split and their labels (1 = malignant)."""
+    table = load_crop_table()
+    chosen = table.iloc[patient_split(table).names()[split_name]]
+    return [read_crop(path) for path in chosen["path"]], chosen["label"].to_numpy()
+
+
+#: Box sides tried, as a fraction of the reader's box: the detector's size estimate falling short by 17 %, 33 %, 50 %.
+BOX_SCALES = (0.83, 0.67, 0.5)
+
+
+def central_box(crop: Crop, scale: float) -> Crop:
+    """The centred part of ``crop`` whose sides are ``scale`` times the crop's (at least one pixel); a new crop."""
+    rows, cols = crop.hu.shape
+    keep_r, keep_c = max(int(round(rows * scale)), 1), max(int(round(cols * scale)), 1)
+    r0, c0 = (rows - keep_r) // 2, (cols - keep_c) // 2
+    return Crop(crop.hu[r0:r0 + keep_r, c0:c0 + keep_c].copy(), crop.spacing_mm, crop.series_uid)
+
+
+def box_size_check(model_dir: Path = MODEL_DIR, split_name: str = "validation") -> dict:
+    """How the candidate path's box size moves the likelihood: too small a box, and how large the page's box is.
+
+    On the CT page a candidate's box is CANDIDATE_BOX_PER_DIAMETER times the
+    detector's diameter estimate, and only dense tissue is kept. On the reader
+    crops of one split (never test), the dense-tissue crop is cut to the central
+    BOX_SCALES of the reader's box, as an underestimated size would: the change
+    in each likelihood and the AUC. How large the page's box really is comes
+    from the native LUNA16 nodules of the LIDC series (:func:`native_box_ratios`).
+    A box larger than the nodule, taking in vessels or pleura, is not covered:
+    the crops hold nothing outside the nodule's box.
+    """
+    model = load_model(model_dir)
+    crops, labels = _split_crops(split_name)
+    dense = [Crop(dense_tissue_only(c.hu), c.spacing_mm, c.series_uid) for c in crops]
+    full = model.predict_crops(dense)
+    shrunk = []
+    for scale in BOX_SCALES:
+        cut = [central_box(c, scale) for c in dense]
+        change = model.predict_crops(cut) - full
+        shrunk.append({
+            "box_scale": scale, "auc": roc_auc(labels, full + change),
+            "mean_change_benign": float(change[labels == 0].mean()),
+            "mean_change_malignant": float(change[labels == 1].mean()),
+            "unscoreable": int(sum(not holds_scoreable_tissue(c) for c in cut)),
+        })
+    return {"split": split_name, "crops": len(crops), "crops_malignant": int(labels.sum()),
+            "auc_reader_box": roc_auc(labels, full), "shrunk": shrunk,
+            "box_per_estimated_diameter": CANDIDATE_BOX_PER_DIAMETER, "native_nodules": native_box_ratios(),
+            "command": "python -m medmodels.ct.malignancy_eval --box-size-check --update-card",
+            "not_covered": "a box larger than the nodule (vessels or pleura inside): the crops hold nothing outside "
+                           "the nodule's box"}
+
+
+def native_box_ratios() -> list[dict]:
+    """The page's box side over the LUNA16 reference diameter, for each native nodule of the LIDC series.
+
+    The candidate is the generator's (no CNN) nearest to the nodule's centre on
+    its central slice, within the nodule's radius. Empty without the series.
+    """
+    from medmodels import load_ct
+    from medmodels.ct_candidates import to_original_pixels
+    from medmodels.ct_detector import prepare_slice
+    from medmodels.ct_lidc import lidc_series, luna16_nodules
+
+    ratios = []
+    for patient, files in sorted(lidc_series().items()):
+        image = load_ct(files)
+        spacing = image.spacing[1:]
+        for nodule in luna16_nodules(image.series_uid):
+            central = nodule.central_slice(image)
+            cands = prepare_slice(image.hu[central], spacing).candidates
+            rows, cols = to_original_pixels(cands.rows, cands.cols, spacing)
+            row, col = nodule.pixel(image)
+            distance_mm = np.hypot((rows - row) * spacing[0], (cols - col) * spacing[1])
+            nearest = int(np.argmin(distance_mm)) if len(cands) else -1
+            if nearest < 0 or distance_mm[nearest] > nodule.diameter_mm / 2:
+                ratios.append({"patient": patient, "diameter_mm": round(nodule.diameter_mm, 1), "box_mm": None,
+                               "box_over_diameter": None})
+                continue
+            box_mm = float(cands.diameters_mm[nearest]) * CANDIDATE_BOX_PER_DIAMETER
+            ratios.append({"patient": patient, "diameter_mm": round(nodule.diameter_mm, 1), "box_mm": round(box_mm, 1),
+                           "box_over_diameter": round(box_mm / nodule.diameter_mm, 2)})
+    return ratios
+
+
+def box_size_report(check: dict) -> str:
+    """Printed lines of :func:`box_size_check`."""
+    lines = [f"box-size check ({check['split']} split, {check['crops']} reader crops, {check['crops_malignant']} "
+             f"malignant; dense tissue only, as on the CT page): AUC with the reader's box {check['auc_reader_box']:.3f}"]
+    for row in check["shrunk"]:
+        lines.append(f"  box cut to {100 * row['box_scale']:.0f} % per side: AUC {row['auc']:.3f}, likelihood change "
+                     f"{row['mean_change_benign']:+.3f} (benign), {row['mean_change_malignant']:+.3f} (malignant), "
+                     f"unscoreable {row['unscoreable']}")
+    for row in check["native_nodules"]:
+        found = (f"page box {row['box_mm']:.1f} mm = {row['box_over_diameter']:.2f} x" if row["box_mm"] is not None
+                 else "no candidate within its radius,")
+        lines.append(f"  {row['patient']} native nodule {row['diameter_mm']:.1f} mm: {found} the reference diameter")
+    lines.append(f"  not covered: {check['not_covered']}")
+    return "\n".join(lines)
 
 
 def dense_tissue_report(check: dict) -> str:
@@ -179,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--update-card", action="store_true", help="write the printed figures into card.json")
     parser.add_argument("--dense-tissue-check", action="store_true",
                         help="also measure, on validation crops, the effect of the CT page's dense-tissue outline")
+    parser.add_argument("--box-size-check", action="store_true",
+                        help="also measure, on validation crops and the native LIDC nodules, the effect of the CT "
+                             "page's box size")
     args = parser.parse_args(argv)
     if not (crops_dir() / "crops.csv").is_file():
         print(f"crop table not found under {crops_dir()} (set MEDMODELS_DATA)", file=sys.stderr)
@@ -192,6 +293,11 @@ def main(argv: list[str] | None = None) -> int:
         print(dense_tissue_report(check))
         if args.update_card:
             print(f"updated {update_card_section('dense_tissue_check', check, args.model_dir)}")
+    if args.box_size_check:
+        check = box_size_check(args.model_dir)
+        print(box_size_report(check))
+        if args.update_card:
+            print(f"updated {update_card_section('box_size_check', check, args.model_dir)}")
     return 0
 
 

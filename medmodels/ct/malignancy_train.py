@@ -18,7 +18,8 @@ import numpy as np
 
 from medmodels.ct.canvas import (CANVAS_MM, CANVAS_PIXELS, HU_WINDOW, LUNG_HU, LUNG_NOISE_HU, MASK_HU, MM_PER_PIXEL,
                                  PAD_MODES)
-from medmodels.ct.crops import DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM, crops_dir, load_crop_table, patient_split
+from medmodels.ct.crops import (CANDIDATE_BOX_PER_DIAMETER, DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM, crops_dir,
+                                load_crop_table, patient_split)
 from medmodels.ct.dataset import CropSet, augment, build_crop_set
 from medmodels.ct.malignancy import (CARD_FILE, DEFAULT_PAD, MODEL_DIR, WEIGHTS_FILE, build_model, dihedral_logits,
                                     ensemble_logits)
@@ -61,7 +62,8 @@ CANDIDATE_CROP_LIMITATION = (
     f"detector's estimated size with tissue at or below {DENSE_TISSUE_HU:g} HU removed, and a candidate with less "
     f"than a {MIN_SCORED_DIAMETER_MM:g} mm disc of denser tissue is not scored. metrics.dense_tissue_check measures "
     "the removal's effect on validation crops (python -m medmodels.ct.malignancy_eval --dense-tissue-check "
-    "--update-card); the box size is not checked.")
+    "--update-card), metrics.box_size_check that of a box smaller than the nodule (--box-size-check); a box "
+    f"taking in vessels or pleura is not measured. The box is {CANDIDATE_BOX_PER_DIAMETER:g} x the estimated diameter.")
 
 
 def class_weights(labels: np.ndarray) -> dict[int, float]:

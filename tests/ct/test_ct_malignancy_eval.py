@@ -30,3 +30,42 @@ def test_the_committed_card_states_the_candidate_crop_rule_of_the_current_code()
 
     assert CANDIDATE_CROP_LIMITATION in read_card()["limitations"]
     assert "at or below -600 HU" in CANDIDATE_CROP_LIMITATION and "2 mm disc" in CANDIDATE_CROP_LIMITATION
+
+
+def test_central_box_keeps_the_centre_at_the_given_fraction_per_side_in_a_new_array():
+    import numpy as np
+
+    from medmodels.ct.crops import Crop
+    from medmodels.ct.malignancy_eval import central_box
+
+    hu = np.arange(12 * 9, dtype=np.float32).reshape(12, 9)
+    crop = Crop(hu, (0.7, 0.8), "1.2")
+    cut = central_box(crop, 0.5)
+    assert cut.hu.shape == (6, 4) and cut.spacing_mm == (0.7, 0.8)  # the scale is kept: only the box shrinks
+    np.testing.assert_array_equal(cut.hu, hu[3:9, 2:6])
+    cut.hu[:] = 0
+    assert hu[5, 4] == 5 * 9 + 4  # the input crop is untouched
+    assert central_box(crop, 0.01).hu.shape == (1, 1)
+
+
+def test_box_size_check_reproduces_the_card_and_a_smaller_box_lowers_malignant_likelihoods(malignancy_model):
+    from medmodels.ct.malignancy import read_card
+    from medmodels.ct.malignancy_eval import BOX_SCALES, box_size_check, box_size_report
+
+    require_data("ct", "lidc_crops")
+    require_data("ct", "lidc", "LIDC-IDRI-0001")
+    check = box_size_check()
+    card = read_card()["metrics"]["box_size_check"]
+    assert check["auc_reader_box"] == pytest.approx(card["auc_reader_box"], abs=2e-3)
+    for measured, recorded in zip(check["shrunk"], card["shrunk"]):
+        assert measured["box_scale"] == recorded["box_scale"] and measured["unscoreable"] == recorded["unscoreable"]
+        for key in ("auc", "mean_change_benign", "mean_change_malignant"):
+            assert measured[key] == pytest.approx(recorded[key], abs=2e-3), key
+    assert check["native_nodules"] == card["native_nodules"]
+    # what the page tells the reviewer: an underestimated size lowers malignant likelihoods, more the smaller the box
+    changes = [row["mean_change_malignant"] for row in check["shrunk"]]
+    assert [row["box_scale"] for row in check["shrunk"]] == list(BOX_SCALES)
+    assert 0 > changes[0] > changes[1] > changes[2]
+    # the page's box on the native nodules is about the nodule's size: the shrunk cases are the ones that matter
+    assert all(0.8 < row["box_over_diameter"] < 1.3 for row in check["native_nodules"])
+    assert "box cut to 67 % per side" in box_size_report(check)
