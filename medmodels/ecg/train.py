@@ -252,7 +252,7 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
         },
         "test_data": {"summary": f"MIT-BIH DS2: {len(DS2)} other patients' records, used only for the reported "
                                  "figures",
-                      "records": list(DS2), "note": "MIT-BIH DS2; used only for the reported figures"},
+                      "records": list(DS2)},
         "rhythm_rule": {"feature": "local median over 21 beats of min over lags 1-3 of |RR_i - RR_(i-lag)| / RR_i",
                         "threshold": AF_IRREGULARITY_THRESHOLD,
                         "rule": "beats in irregularly irregular (atrial-fibrillation-like) rhythm cannot be S: "
