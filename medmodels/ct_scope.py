@@ -1,13 +1,17 @@
-"""Which CT images the nodule analysis is run on: a known, plausible physical scale.
+"""Which CT images the nodule analysis is run on: axial slices at a known, plausible physical scale.
 
-The detector resamples every slice to 0.7 mm pixels and reports sizes in mm,
-so an image whose pixel spacing is missing or implausible would be measured
-wrongly, and a huge resampled grid (e.g. 512 pixels declared 10 mm apart,
-a 5 m field) would tie the server up for a minute per slice. Such images are
-still shown; they are not analysed, and the reason is said.
+The detector was trained and tested on axial slices only, so coronal, sagittal
+and oblique reconstructions are outside what it was measured on. It resamples
+every slice to 0.7 mm pixels and reports sizes in mm, so an image whose pixel
+spacing is missing or implausible would be measured wrongly, and a huge
+resampled grid (e.g. 512 pixels declared 10 mm apart, a 5 m field) would tie
+the server up for a minute per slice. Such images are still shown; they are
+not analysed, and the reason is said.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .dicom_io import CTImage
 
@@ -15,6 +19,9 @@ from .dicom_io import CTImage
 PIXEL_SPACING_RANGE_MM = (0.1, 2.0)
 #: Largest field of view analysed (mm per side); scanners reconstruct at most about 700 mm.
 MAX_FIELD_MM = 800.0
+#: Largest angle (degrees) between the slice normal and the head-foot axis still analysed as axial: gantry tilt
+#: stays below about 30°; coronal and sagittal reconstructions are at 90°.
+MAX_TILT_DEG = 30.0
 #: Largest matrix analysed (pixels per side); ultra-high-resolution CT reconstructs at 1024 or 2048.
 MAX_MATRIX = 2048
 
@@ -24,6 +31,10 @@ def analysis_refusal(image: CTImage) -> str | None:
 
     Checks only the geometry; modality is checked where the image is loaded.
     """
+    tilt = tilt_from_axial_deg(image.slice_normal)
+    if tilt > MAX_TILT_DEG:
+        return (f"Nodule analysis was not run: these are {plane_name(image.slice_normal)} slices ({tilt:.0f}° from "
+                "axial), and the detector was trained and tested on axial slices only. Upload the axial series.")
     rows, cols = image.hu.shape[1:]
     _, row_mm, col_mm = image.spacing
     if not image.pixel_spacing_known:
@@ -43,3 +54,21 @@ def analysis_refusal(image: CTImage) -> str | None:
         return (f"Nodule analysis was not run: the slice has {rows} × {cols} pixels, more than the "
                 f"{MAX_MATRIX} × {MAX_MATRIX} the analysis accepts. Upload a standard 512 × 512 reconstruction.")
     return None
+
+
+def tilt_from_axial_deg(normal: tuple[float, float, float]) -> float:
+    """Angle (degrees, 0–90) between a slice normal (x, y, z) and the patient's head-foot (z) axis."""
+    n = np.asarray(normal, dtype=float)
+    length = float(np.linalg.norm(n))
+    if length == 0:
+        return 0.0
+    return float(np.degrees(np.arccos(min(abs(n[2]) / length, 1.0))))
+
+
+def plane_name(normal: tuple[float, float, float]) -> str:
+    """'axial', 'coronal' or 'sagittal' for the axis the normal is closest to, 'oblique' when none is within 30°."""
+    n = np.abs(np.asarray(normal, dtype=float))
+    axis = int(np.argmax(n))
+    if n[axis] < np.cos(np.radians(30.0)) * np.linalg.norm(n):
+        return "oblique"
+    return ("sagittal", "coronal", "axial")[axis]

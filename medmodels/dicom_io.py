@@ -103,6 +103,8 @@ class CTImage:
             (ImagePositionPatient), for mapping world coordinates to pixels.
         pixel_spacing_known: False when no PixelSpacing could be read; ``spacing``
             then holds 1 mm as a placeholder and sizes are in pixels, not mm.
+        slice_normal: unit normal of the slice plane in patient coordinates
+            (x, y, z); (0, 0, 1) for axial slices and when ImageOrientationPatient is absent.
         notes: what a reader should know about how the upload was interpreted
             (missing rescale tags, uneven slice gaps), one sentence each.
     """
@@ -118,6 +120,7 @@ class CTImage:
     inverted: bool = False
     position_xy_mm: tuple[float, float] = (0.0, 0.0)
     pixel_spacing_known: bool = True
+    slice_normal: tuple[float, float, float] = (0.0, 0.0, 1.0)
     notes: tuple[str, ...] = ()
     _header: Dataset | None = field(default=None, repr=False, compare=False)
 
@@ -486,6 +489,7 @@ def load_ct(
         inverted=str(first.get("PhotometricInterpretation", "")).strip() == "MONOCHROME1",
         position_xy_mm=_position_xy(first),
         pixel_spacing_known=pixel_spacing is not None,
+        slice_normal=tuple(float(v) for v in _slice_normal(first)),
         notes=tuple(notes),
         _header=first,
     )

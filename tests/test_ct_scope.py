@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from medmodels import CTImage
-from medmodels.ct_scope import MAX_FIELD_MM, MAX_MATRIX, PIXEL_SPACING_RANGE_MM, analysis_refusal
+from medmodels.ct_scope import (
+    MAX_FIELD_MM, MAX_MATRIX, MAX_TILT_DEG, PIXEL_SPACING_RANGE_MM, analysis_refusal, plane_name, tilt_from_axial_deg,
+)
 
 
 def _slice(side: int = 512, pixel_mm: float = 0.703125, **changes) -> CTImage:
@@ -50,3 +52,17 @@ def test_a_field_wider_than_any_scanner_reconstructs_is_refused():
 def test_a_matrix_beyond_the_limit_is_refused_even_at_a_plausible_field():
     reason = analysis_refusal(_slice(MAX_MATRIX + 2, 0.1))
     assert f"{MAX_MATRIX + 2} × {MAX_MATRIX + 2} pixels" in reason
+
+
+@pytest.mark.parametrize(("normal", "plane"), [((0.0, 1.0, 0.0), "coronal"), ((1.0, 0.0, 0.0), "sagittal"),
+                                               ((0.0, 0.7071, 0.7071), "oblique")])
+def test_slices_that_are_not_axial_are_refused_naming_their_plane(normal, plane):
+    reason = analysis_refusal(_slice(slice_normal=normal))
+    assert f"these are {plane} slices" in reason and "axial slices only" in reason
+
+
+def test_gantry_tilt_within_the_limit_is_still_analysed():
+    tilt = np.radians(MAX_TILT_DEG - 5)
+    assert analysis_refusal(_slice(slice_normal=(0.0, np.sin(tilt), np.cos(tilt)))) is None
+    assert tilt_from_axial_deg((0.0, np.sin(tilt), -np.cos(tilt))) == pytest.approx(MAX_TILT_DEG - 5)  # feet-first
+    assert plane_name((0.0, 0.0, -1.0)) == "axial"

@@ -211,6 +211,12 @@ def test_missing_pixel_spacing_is_flagged_not_silently_guessed(ct_small):
     assert load_ct(ct_small).pixel_spacing_known
 
 
+def test_the_slice_plane_is_read_from_image_orientation(ct_small):
+    assert load_ct(ct_small).slice_normal == pytest.approx((0.0, 0.0, 1.0))
+    coronal = load_ct(_modified(ct_small, ImageOrientationPatient=[1, 0, 0, 0, 0, -1]))
+    assert coronal.slice_normal == pytest.approx((0.0, 1.0, 0.0))
+
+
 def test_ct_without_rescale_tags_is_noted_and_read_as_stored(ct_small):
     image = load_ct(_without(ct_small, "RescaleSlope", "RescaleIntercept"))
     (note,) = image.notes
