@@ -187,6 +187,24 @@ def malignancy_of_candidates(model, hu_slice: np.ndarray, spacing_mm: tuple[floa
     return CandidateMalignancy(*out)
 
 
+def no_lung_fields_note(hu_slice: np.ndarray) -> str:
+    """Why a CT slice had no lung fields, for the page: no air at all (the values are unlikely to be HU), or not
+    the whole chest in view.
+
+    Args:
+        hu_slice: (rows, cols) in HU. Not modified.
+    """
+    from .lung_mask import LUNG_THRESHOLD_HU  # SimpleITK: imported only where a mask is needed
+
+    lowest = float(np.min(hu_slice)) if np.size(hu_slice) else float("nan")
+    if not lowest <= LUNG_THRESHOLD_HU:
+        return (f"No lung fields were found on this slice, so no nodule candidates were searched: it holds no air or "
+                f"aerated lung (its lowest value is {lowest:.0f} HU; air is about −1000 HU). If this is a chest CT "
+                "slice, its values are not in HU: check the file's RescaleSlope/RescaleIntercept.")
+    return ("No lung fields were found on this slice (the lung mask needs the whole chest in the field of view), so no "
+            "nodule candidates were searched.")
+
+
 def detector_performance_note(card: dict) -> str:
     """One sentence for the page: the detector's held-out figures, and how few nodules they rest on.
 

@@ -13,7 +13,7 @@ from medmodels.ct_detector import (
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
     UNSCORED_MALIGNANCY_NOTE, candidate_crop_note, candidate_table, detector_performance_note, malignancy_of_candidates,
-    malignancy_performance_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
+    malignancy_performance_note, no_lung_fields_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
 from medmodels.ct_scope import analysis_refusal
 from medmodels.ct_view import ct_slice_figure
@@ -139,8 +139,7 @@ if image is not None:
                                   references=[(r.row, r.col, max(r.radius_mm, 2.0)) for r in on_slice])
         st.plotly_chart(fig, width="stretch", key="ct_slice_figure")
         if scored is not None and not scored.lung.any():
-            st.warning("No lung fields were found on this slice (the lung mask needs the whole chest in the field of "
-                       "view), so no nodule candidates were searched.")
+            st.warning(no_lung_fields_note(image.hu[index]))
         elif scored is not None:
             st.caption("Green: lung fields found automatically. Colour: nodule probability of each candidate "
                        "(a Gaussian of its estimated size). Cyan circles: listed candidates.")

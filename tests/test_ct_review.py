@@ -182,3 +182,16 @@ def test_candidate_crop_note_gives_the_measured_effect_of_a_box_smaller_than_the
     assert "lowered malignant nodules' likelihood by 0.11 or 0.23 on average (AUC 0.89, 0.88)" in note
     assert "vessels or pleura could not be measured" in note and "not checked" not in note
     assert note.endswith("So on automatic candidates the likelihood is a rough guide only.")
+
+
+def test_no_lung_fields_note_says_when_the_slice_holds_no_air_at_all():
+    from medmodels.ct_review import no_lung_fields_note
+
+    stored_not_hu = np.full((64, 64), 24.0)  # e.g. air stored as 24 with the rescale tags stripped
+    stored_not_hu[20:40, 20:40] = 1100.0
+    note = no_lung_fields_note(stored_not_hu)
+    assert "its lowest value is 24 HU" in note and "RescaleSlope/RescaleIntercept" in note
+    cropped_chest = np.full((64, 64), 40.0)
+    cropped_chest[:10] = -1000.0  # air in view, but not a whole chest
+    assert "needs the whole chest in the field of view" in no_lung_fields_note(cropped_chest)
+    assert stored_not_hu.min() == 24.0  # not modified
