@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
 
         return crop_cli.run(argparse.Namespace(crop=args.paths, json=str(out)))
     from .ct.malignancy import load_model
-    from .ct_detector import detector_choice, load_chosen_detector
-    from .ct_scope import analysis_refusal
+    from .ct_detector import detector_choice, load_chosen_detector, read_detector_card
+    from .ct_scope import analysis_refusal, untested_acquisition_note
     from .dicom_io import load_ct
 
     detector = functools.cache(load_chosen_detector)  # each model loaded once for the whole batch
@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         for note in (detector_note, malignancy_series_provenance(image.series_uid, malignancy_model.card)):
             if note is not None:
                 print(f"{name}: note: {note.note}", file=sys.stderr)
+        untested = untested_acquisition_note(image, read_detector_card())
+        if untested:
+            print(f"{name}: note: {untested}", file=sys.stderr)
         target = out / f"{_safe_name(result['series_uid'] or Path(name).stem)}.json"
         target.write_text(json.dumps(result, indent=1) + "\n")
         print(f"{name}: {len(result['slices'])} slice(s) → {target}")

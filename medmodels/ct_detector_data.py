@@ -1,6 +1,6 @@
 """Training and test patches for the nodule detector, from two real series and real nodule crops.
 
-Real labelled CT is scarce here: two complete series with five native nodules
+Real labelled CT is scarce here: two complete series with four native (LUNA16) nodules
 and 2,179 nodule crops without surroundings. Positives are the native nodules
 plus crops blended into real lung tissue of the training series (at vessel and
 pleura candidates, the hard places, and at random lung positions); negatives

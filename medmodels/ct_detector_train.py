@@ -19,6 +19,7 @@ from .ct_detector import DETECTOR_DIR, DETECTOR_NAME, WEIGHTS_FILE, Detector, bu
 from .ct_detector_data import crop_table, is_held_out_patient, load_crops, prepare_series, training_set
 from .ct_detector_eval import format_figures, patch_auc, series_figures
 from .ct_lidc import lidc_series
+from .ct_scope import acquisition
 from .model_cards import sha256_of
 
 SEED = 20261124
@@ -104,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
     model = fit(x, y, SEED, args.epochs)
     model.save_weights(str(args.out / WEIGHTS_FILE))
     card = build_card(args.out, figures, len(train_crops), train_table, held_out, len(y), int(y.sum()),
-                      time.time() - started, {p: prepared.image.series_uid for p, prepared in series.items()})
+                      time.time() - started, {p: prepared.image.series_uid for p, prepared in series.items()},
+                      {p: acquisition(prepared.image) for p, prepared in series.items()})
     (args.out / "card.json").write_text(json.dumps(card, indent=1) + "\n")
     print("\n".join(reports))
     print(f"done in {time.time() - started:.0f} s; weights sha256 {card['weights']['sha256']}")
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_card(out: Path, figures: dict, n_crops: int, train_table, held_out, n_patches: int, n_positive: int,
-               seconds: float, series_uids: dict[str, str]) -> dict:
+               seconds: float, series_uids: dict[str, str], acquisitions: dict[str, dict]) -> dict:
     return {
         "name": DETECTOR_NAME,
         "version": "0.1.0",
@@ -144,14 +146,23 @@ def build_card(out: Path, figures: dict, n_crops: int, train_table, held_out, n_
             "summary": "one full series held out per fold (train 0001 → test 0003, and the reverse); "
                        f"patch AUC with nodules of {held_out.patient_id.nunique()} held-out patients",
             "folds": figures,
+            # How the tested series were acquired: the page says when an upload differs (ct_scope).
+            "acquisition": acquisitions,
         },
         "metrics_note": "Figures come from the fold models (committed under folds/); the final model trained on both "
-                        "series has no untouched series left and is not separately tested. Five native nodules in "
+                        "series has no untouched series left and is not separately tested. "
+                        f"{_count_words(sum(len(f['nodules']) for f in figures.values()))} native nodules in "
                         "total: these are anecdotes, not a validated sensitivity.",
         "weights": {"file": WEIGHTS_FILE, "sha256": sha256_of(out / WEIGHTS_FILE)},
         "command": COMMAND,
         "training_seconds": round(seconds),
     }
+
+
+def _count_words(n: int) -> str:
+    """A small count spelt out at the start of a sentence ("Four"), digits beyond ten."""
+    words = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
+    return words[n] if 0 <= n < len(words) else str(n)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,58 @@ def plane_name(normal: tuple[float, float, float]) -> str:
     if n[axis] < np.cos(np.radians(30.0)) * np.linalg.norm(n):
         return "oblique"
     return ("sagittal", "coronal", "axial")[axis]
+
+
+#: A slice thickness within this factor of a tested one counts as tested.
+THICKNESS_TOLERANCE = 1.2
+
+
+def acquisition(image: CTImage) -> dict:
+    """Scanner maker, reconstruction kernel, slice thickness (mm) and kVp from the technical tags (None if absent)."""
+    meta = image.metadata
+
+    def number(label: str) -> float | None:
+        try:
+            return float(meta[label])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    return {"manufacturer": meta.get("Manufacturer"), "kernel": meta.get("Kernel"),
+            "slice_thickness_mm": number("Slice thickness (mm)"), "kvp": number("kVp")}
+
+
+def untested_acquisition_note(image: CTImage, detector_card: dict) -> str | None:
+    """A sentence when the image was acquired unlike every series the detector was tested on, or None.
+
+    Compares scanner maker, reconstruction kernel and slice thickness with the
+    card's ``test_data.acquisition``: the held-out figures are measured on
+    those series only. Tags the upload lacks are not counted as differences.
+    """
+    tested = list(detector_card.get("test_data", {}).get("acquisition", {}).values())
+    if not tested:
+        return None
+    mine = acquisition(image)
+    differs = []
+    if mine["manufacturer"] and mine["manufacturer"].strip().lower() not in {
+            str(t["manufacturer"]).strip().lower() for t in tested}:
+        differs.append(f"scanner maker ({mine['manufacturer']})")
+    if mine["kernel"] and mine["kernel"].strip().lower() not in {str(t["kernel"]).strip().lower() for t in tested}:
+        differs.append(f"reconstruction kernel ({mine['kernel']})")
+    thickness = mine["slice_thickness_mm"]
+    if thickness and not any(t["slice_thickness_mm"] and 1 / THICKNESS_TOLERANCE <= thickness / t["slice_thickness_mm"]
+                             <= THICKNESS_TOLERANCE for t in tested):
+        differs.append(f"slice thickness ({thickness:g} mm)")
+    if not differs:
+        return None
+    return (f"The detector's held-out test used {len(tested)} series acquired differently: "
+            f"{_describe_tested(tested)}. This image differs in {', '.join(differs)}, so its figures were not "
+            "measured on images like this one.")
+
+
+def _describe_tested(tested: list[dict]) -> str:
+    def values(key: str, unit: str = "") -> str:
+        found = sorted({f"{t[key]:g}{unit}" if isinstance(t[key], float) else str(t[key]) for t in tested if t[key]})
+        return " / ".join(found) or "not recorded"
+
+    return (f"scanner maker {values('manufacturer')}, kernel {values('kernel')}, slices "
+            f"{values('slice_thickness_mm', ' mm')} thick")

@@ -15,7 +15,7 @@ from medmodels.ct_review import (
     UNSCORED_MALIGNANCY_NOTE, candidate_crop_note, candidate_table, detector_performance_note, malignancy_of_candidates,
     malignancy_performance_note, no_lung_fields_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
-from medmodels.ct_scope import analysis_refusal
+from medmodels.ct_scope import analysis_refusal, untested_acquisition_note
 from medmodels.ct_view import ct_slice_figure
 from medmodels.lung_mask import lung_outline
 from medmodels.model_cards import card_summary
@@ -91,6 +91,9 @@ if image is not None:
     detector, provenance = (cache.memoised("ct-detector", image_key, lambda: detector_for(image))
                             if image.is_ct and not refusal else (None, None))
     show_provenance(provenance)
+    untested = untested_acquisition_note(image, cache.model_card("ct-detector")) if detector else None
+    if untested:
+        st.info(untested, icon=":material/info:")
     scores = cache.memoised("ct-scores", image_key, dict) if detector else {}
     references = cache.memoised("ct-references", image_key, lambda: reference_nodules(image.series_uid))
 

@@ -56,6 +56,8 @@ def test_ct_upload_shows_the_slice_and_technical_metadata_only(ct_small):
     assert len(_charts(at)) == 1
     shown = " ".join(str(t.value) for t in at.table)
     assert "CT" in shown and "CompressedSamples^CT1" not in shown  # patient name hidden
+    # 5 mm slices: unlike the 2.5 mm series the detector was tested on, and the page says so
+    assert [i.value for i in at.info if "This image differs in slice thickness (5 mm)" in i.value]
     at.toggle(key="reveal_dicom").set_value(True).run()
     revealed = [name for df in at.dataframe if "name" in df.value for name in df.value["name"]]
     assert "Patient's Name" in revealed

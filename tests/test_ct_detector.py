@@ -98,6 +98,7 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "note: This series (LIDC-IDRI-0001) is one of the two the final nodule detector was trained on" in err
     assert "note: This patient's reader-outlined nodules are in the malignancy model's held-out test split" in err
+    assert "held-out test used 2 series acquired differently" not in err  # it is one of them
     (slice_,) = result["slices"]
     assert set(slice_) == {"sop_uid", "z_mm", "max_prob", "candidates"}
     assert len(slice_["candidates"]) == 10  # the nodule's slice: the schema of real candidates is checked
@@ -121,6 +122,15 @@ def test_ct_cli_refuses_a_slice_of_unknown_scale_with_the_reason(ct_small, tmp_p
     assert main(["ct", str(tmp_path / "no_spacing.dcm"), "--json", str(tmp_path / "out")]) == 1
     assert "no PixelSpacing tag" in capsys.readouterr().err
     assert not list((tmp_path / "out").glob("*.json"))
+
+
+def test_ct_cli_notes_an_acquisition_unlike_the_tested_series(ct_small, tmp_path, capsys):
+    from medmodels.__main__ import main
+
+    assert main(["ct", str(ct_small), "--json", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "note: The detector's held-out test used 2 series acquired differently" in err
+    assert "This image differs in slice thickness (5 mm)" in err
 
 
 def test_test_time_averaging_makes_scores_orientation_invariant(detector, series_0001):

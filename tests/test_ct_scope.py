@@ -9,7 +9,8 @@ import pytest
 
 from medmodels import CTImage
 from medmodels.ct_scope import (
-    MAX_FIELD_MM, MAX_MATRIX, MAX_TILT_DEG, PIXEL_SPACING_RANGE_MM, analysis_refusal, plane_name, tilt_from_axial_deg,
+    MAX_FIELD_MM, MAX_MATRIX, MAX_TILT_DEG, PIXEL_SPACING_RANGE_MM, acquisition, analysis_refusal, plane_name,
+    tilt_from_axial_deg, untested_acquisition_note,
 )
 
 
@@ -66,3 +67,49 @@ def test_gantry_tilt_within_the_limit_is_still_analysed():
     assert analysis_refusal(_slice(slice_normal=(0.0, np.sin(tilt), np.cos(tilt)))) is None
     assert tilt_from_axial_deg((0.0, np.sin(tilt), -np.cos(tilt))) == pytest.approx(MAX_TILT_DEG - 5)  # feet-first
     assert plane_name((0.0, 0.0, -1.0)) == "axial"
+
+
+TESTED_CARD = {"test_data": {"acquisition": {
+    "A": {"manufacturer": "GE MEDICAL SYSTEMS", "kernel": "STANDARD", "slice_thickness_mm": 2.5, "kvp": 120.0},
+    "B": {"manufacturer": "GE MEDICAL SYSTEMS", "kernel": "STANDARD", "slice_thickness_mm": 2.5, "kvp": 120.0}}}}
+
+
+def _acquired(**tags) -> CTImage:
+    return _slice(metadata={"Manufacturer": "GE MEDICAL SYSTEMS", "Kernel": "STANDARD", "Slice thickness (mm)": "2.5",
+                            "kVp": "120", **tags})
+
+
+def test_an_image_acquired_like_the_tested_series_gets_no_note():
+    assert untested_acquisition_note(_acquired(), TESTED_CARD) is None
+    assert untested_acquisition_note(_acquired(Manufacturer="ge medical systems "), TESTED_CARD) is None
+    assert untested_acquisition_note(_acquired(**{"Slice thickness (mm)": "3.0"}), TESTED_CARD) is None  # within 1.2x
+    assert untested_acquisition_note(_acquired(Manufacturer="SIEMENS"), {}) is None  # a card without the record
+
+
+def test_an_image_acquired_differently_names_every_difference_and_the_tested_acquisition():
+    note = untested_acquisition_note(_acquired(Manufacturer="SIEMENS", Kernel="B70f", **{"Slice thickness (mm)": "1"}),
+                                     TESTED_CARD)
+    assert "held-out test used 2 series" in note
+    assert "scanner maker GE MEDICAL SYSTEMS, kernel STANDARD, slices 2.5 mm thick" in note
+    assert "differs in scanner maker (SIEMENS), reconstruction kernel (B70f), slice thickness (1 mm)" in note
+
+
+def test_tags_the_upload_lacks_are_not_counted_as_differences():
+    assert untested_acquisition_note(_slice(metadata={}), TESTED_CARD) is None
+    assert acquisition(_slice(metadata={"Slice thickness (mm)": "n/a"}))["slice_thickness_mm"] is None
+
+
+def test_the_committed_detector_card_records_how_its_test_series_were_acquired():
+    from data_paths import require_data
+    from medmodels import load_ct
+    from medmodels.ct_detector import read_detector_card
+    from medmodels.ct_lidc import lidc_series
+
+    require_data("ct", "lidc", "LIDC-IDRI-0001")
+    recorded = read_detector_card()["test_data"]["acquisition"]
+    series = lidc_series()
+    assert set(recorded) == set(series)
+    for patient, files in series.items():
+        image = load_ct(files)
+        assert recorded[patient] == acquisition(image)
+        assert untested_acquisition_note(image, read_detector_card()) is None

@@ -61,3 +61,14 @@ def test_every_committed_card_states_training_test_data_and_held_out_figures(car
 def test_markdown_characters_in_card_text_are_shown_literally():
     assert escape_markdown("mitdb.TRAIN_x *2* [a](b) $5") == r"mitdb.TRAIN\_x \*2\* \[a\](b) \$5"
     assert escape_markdown("plain text, 0.7 mm → 64×64") == "plain text, 0.7 mm → 64×64"
+
+
+def test_the_detector_cards_nodule_count_in_words_matches_its_folds():
+    from medmodels.ct_detector import read_detector_card
+    from medmodels.ct_detector_train import _count_words
+
+    card = read_detector_card()
+    nodules = sum(len(fold["nodules"]) for fold in card["test_data"]["folds"].values())
+    assert nodules == 4
+    assert f"{_count_words(nodules)} native nodules in total" in card["metrics_note"]
+    assert _count_words(4) == "Four" and _count_words(12) == "12"
