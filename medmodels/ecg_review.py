@@ -14,6 +14,7 @@ import pandas as pd
 from .ecg import AAMI_CLASSES
 from .ecg.agreement import MATRIX_LABELS, class_metrics, confusion_matrix, match_beats
 from .ecg.mitdb import AAMI_MAP
+from .ecg.reading import is_lead_ii
 from .wfdb_io import Annotations
 
 MATCH_WINDOW_S = 0.15
@@ -135,6 +136,15 @@ def no_beats_note(lead_name: str, signal_mv: np.ndarray) -> str:
              else "The lead may hold no ECG, or only noise.")
     return (f"No heartbeats were found on lead {lead_name} (its signal spans {span:.2f} mV). {cause} "
             "Choose another lead, or upload a record with a visible QRS complex.")
+
+
+def untested_lead_note(lead_name: str) -> str | None:
+    """A sentence when the analysed lead is not the one the classifier was trained and tested on (MLII/II), or None."""
+    if is_lead_ii(lead_name):
+        return None
+    return (f"The beat classifier was trained and tested on lead MLII (modified lead II) of MIT-BIH Holter records; "
+            f"lead {lead_name} was not measured. QRS shapes differ between leads, so the held-out figures do not "
+            "apply here and S/V labels are less reliable: choose lead II or MLII if the record has it.")
 
 
 def no_regular_beats_note(summary: dict, card: dict) -> str | None:

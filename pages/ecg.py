@@ -12,7 +12,7 @@ from medmodels.ecg_analysis_view import (
 from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
     agreement_with_reference, burden_table, events_table, held_out_caption, held_out_class_figures, matrix_labels,
-    no_beats_note, no_regular_beats_note,
+    no_beats_note, no_regular_beats_note, untested_lead_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
@@ -101,6 +101,9 @@ if record is not None:
     if analysis is not None:
         jump_to_selected_beat(analysis, record.fs, length_s)
         show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, cache.model_card("ecg")))
+        other_lead = untested_lead_note(record.lead_names[lead])
+        if other_lead:
+            st.info(other_lead, icon=":material/info:")
     last_start = max(record.duration_s - length_s, 0.0)
     st.session_state["ecg_start"] = min(st.session_state.get("ecg_start", 0.0), last_start)
     start_s = controls[3].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0

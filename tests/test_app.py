@@ -180,6 +180,19 @@ def test_ecg_twelve_lead_example_offers_the_12_lead_layout():
     assert not any("MIT-BIH" in note.value for note in [*at.info, *at.warning])  # not a record the model saw
 
 
+def test_ecg_analysing_a_lead_other_than_ii_says_the_figures_do_not_apply():
+    require_data("ecg", "samples")
+    at = _page("pages/ecg.py")
+    label = next(label for label in at.selectbox[0].options if "00841_hr" in label)
+    at.selectbox[0].set_value(label).run()
+    lead = next(box for box in at.selectbox if box.label == "Lead analysed")
+    assert lead.format_func(lead.value) == "II"  # the default: the classifier's lead, so no note
+    assert not any("was not measured" in note.value for note in at.info)
+    lead.set_value(lead.options.index("V1")).run()  # the options are the lead names, the values their columns
+    assert not at.exception
+    assert any("lead V1 was not measured" in note.value for note in at.info)
+
+
 @pytest.mark.parametrize(
     "files",
     [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
-from medmodels.ecg import AAMI_CLASSES
 import numpy as np
+import pytest
 
+from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg_review import (
     burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
+    untested_lead_note,
 )
 
 SUMMARY = {"class_counts": {"N": 90, "S": 6, "V": 4, "F": 0, "Q": 0},
@@ -69,3 +71,14 @@ def test_events_list_stretches_without_regular_beats_in_time_order():
     table = events_table(summary)
     assert table["event"].tolist() == ["no regular beats", "pause", "no regular beats"]
     assert table["detail"].tolist()[0] == "to 10.0 s"
+
+
+@pytest.mark.parametrize("name", ["MLII", "II", "ii", "Lead II", "ECG II", "ML2"])
+def test_lead_ii_under_its_usual_names_gets_no_untested_lead_note(name):
+    assert untested_lead_note(name) is None
+
+
+@pytest.mark.parametrize("name", ["V1", "aVR", "I", "III", "ECG", "V5"])
+def test_any_other_lead_is_told_the_held_out_figures_do_not_apply(name):
+    note = untested_lead_note(name)
+    assert f"lead {name} was not measured" in note and "trained and tested on lead MLII" in note

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     """Analyse each record into ``args.json``; returns a process exit code."""
     from medmodels.ecg.model import read_card
     from medmodels.ecg.reading import read_record
+    from medmodels.ecg_review import untested_lead_note
     from medmodels.errors import InputError
     from medmodels.provenance import ecg_record_provenance
 
@@ -65,6 +66,9 @@ def run(args: argparse.Namespace) -> int:
         provenance = ecg_record_provenance(read.name, read.fs, read.signal.shape[0], card)
         if provenance is not None:  # as on the page: a DS1 record's agreement is not a held-out result
             print(f"{record}: note: {provenance.note}", file=sys.stderr)
+        other_lead = untested_lead_note(result["lead"])
+        if other_lead:
+            print(f"{record}: note: {other_lead}", file=sys.stderr)
         target = out_dir / f"{Path(record).name}.json"
         target.write_text(json.dumps(result, indent=1) + "\n")
         summary = result["summary"]

@@ -79,3 +79,12 @@ def choose_lead(lead_names: tuple[str, ...] | list[str], requested: str | None =
         if preferred in upper:
             return upper.index(preferred)
     return 0
+
+
+#: Names under which records label lead II or its Holter form MLII (modified lead II), the classifier's lead.
+_LEAD_II_NAMES = {"II", "MLII", "ML2", "LEADII", "ECGII"}
+
+
+def is_lead_ii(lead_name: str) -> bool:
+    """Whether a lead name means lead II or MLII ("II", "MLII", "Lead II", "ecg ii", ...)."""
+    return "".join(ch for ch in str(lead_name).upper() if ch.isalnum()) in _LEAD_II_NAMES

@@ -31,7 +31,9 @@ def test_cli_json_schema(mitdb, classifier, tmp_path, capsys):
 def test_cli_other_lead(mitdb, classifier, tmp_path, capsys):
     assert main(["ecg", str(mitdb / "100"), "--json", str(tmp_path), "--lead", "V5"]) == 0
     assert json.loads((tmp_path / "100.json").read_text())["lead"] == "V5"
-    assert "100: note: Record 100 is in MIT-BIH DS2" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "100: note: Record 100 is in MIT-BIH DS2" in err
+    assert "100: note: The beat classifier was trained and tested on lead MLII" in err and "lead V5 was not" in err
 
 
 def test_cli_bad_record_is_reported_and_others_still_written(mitdb, classifier, tmp_path, capsys):
