@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     detector = functools.cache(load_chosen_detector)  # each model loaded once for the whole batch
     malignancy_model = load_model()
+    detector_card = read_detector_card()
     status = 0
     for name in args.paths:
         try:
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         for note in (detector_note, malignancy_series_provenance(image.series_uid, malignancy_model.card)):
             if note is not None:
                 print(f"{name}: note: {note.note}", file=sys.stderr)
-        untested = untested_acquisition_note(image, read_detector_card())
+        untested = untested_acquisition_note(image, detector_card)
         if untested:
             print(f"{name}: note: {untested}", file=sys.stderr)
         target = out / f"{_safe_name(result['series_uid'] or Path(name).stem)}.json"

@@ -196,8 +196,8 @@ def no_lung_fields_note(hu_slice: np.ndarray) -> str:
     """
     from .lung_mask import LUNG_THRESHOLD_HU  # SimpleITK: imported only where a mask is needed
 
-    lowest = float(np.min(hu_slice)) if np.size(hu_slice) else float("nan")
-    if not lowest <= LUNG_THRESHOLD_HU:
+    lowest = float(np.min(hu_slice))
+    if lowest > LUNG_THRESHOLD_HU:
         return (f"No lung fields were found on this slice, so no nodule candidates were searched: it holds no air or "
                 f"aerated lung (its lowest value is {lowest:.0f} HU; air is about −1000 HU). If this is a chest CT "
                 "slice, its values are not in HU: check the file's RescaleSlope/RescaleIntercept.")

@@ -13,7 +13,8 @@ from medmodels.ct_detector import (
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
     UNSCORED_MALIGNANCY_NOTE, candidate_crop_note, candidate_table, detector_performance_note, malignancy_of_candidates,
-    malignancy_performance_note, no_lung_fields_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
+    malignancy_performance_note, no_lung_fields_note, patch_at, references_on_slice, series_strip_figure, start_slice,
+    suspicious_slices,
 )
 from medmodels.ct_scope import analysis_refusal, untested_acquisition_note
 from medmodels.ct_view import ct_slice_figure

@@ -134,9 +134,10 @@ def box_size_check(model_dir: Path = MODEL_DIR, split_name: str = "validation") 
     shrunk = []
     for scale in BOX_SCALES:
         cut = [central_box(c, scale) for c in dense]
-        change = model.predict_crops(cut) - full
+        scores = model.predict_crops(cut)
+        change = scores - full
         shrunk.append({
-            "box_scale": scale, "auc": roc_auc(labels, full + change),
+            "box_scale": scale, "auc": roc_auc(labels, scores),
             "mean_change_benign": float(change[labels == 0].mean()),
             "mean_change_malignant": float(change[labels == 1].mean()),
             "unscoreable": int(sum(not holds_scoreable_tissue(c) for c in cut)),
