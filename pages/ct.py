@@ -23,7 +23,7 @@ from medmodels.model_cards import card_summary
 from medmodels.provenance import malignancy_series_provenance
 from medmodels.text import CT_UPLOAD_HELP, INTENDED_USE
 from medmodels.windowing import PRESETS, Window
-from pages import run_through_router, show_provenance
+from pages import run_through_router, show_note, show_provenance
 
 run_through_router()
 
@@ -84,7 +84,7 @@ if image is not None:
         with st.expander(f"{len(image.skipped)} file(s) of the upload were left out"):
             st.dataframe(pd.DataFrame(image.skipped, columns=["file", "reason"]), hide_index=True)
     for note in image.notes:
-        st.info(note, icon=":material/info:")
+        show_note(note, False, ":material/info:")
     refusal = analysis_refusal(image) if image.is_ct else None
     if refusal:
         st.warning(refusal)
@@ -94,7 +94,7 @@ if image is not None:
     show_provenance(provenance)
     untested = untested_acquisition_note(image, cache.model_card("ct-detector")) if detector else None
     if untested:
-        st.info(untested, icon=":material/info:")
+        show_note(untested, False, ":material/info:")
     scores = cache.memoised("ct-scores", image_key, dict) if detector else {}
     references = cache.memoised("ct-references", image_key, lambda: reference_nodules(image.series_uid))
 

@@ -20,7 +20,7 @@ from medmodels.provenance import ecg_record_provenance
 from medmodels.sources import expand_sources
 from medmodels.text import ECG_UPLOAD_HELP, INTENDED_USE
 from medmodels.wfdb_io import group_records, load_ecg_files
-from pages import run_through_router, show_provenance
+from pages import run_through_router, show_note, show_provenance
 
 run_through_router()
 
@@ -103,7 +103,7 @@ if record is not None:
         show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, cache.model_card("ecg")))
         other_lead = untested_lead_note(record.lead_names[lead])
         if other_lead:
-            st.info(other_lead, icon=":material/info:")
+            show_note(other_lead, False, ":material/info:")
     last_start = max(record.duration_s - length_s, 0.0)
     st.session_state["ecg_start"] = min(st.session_state.get("ecg_start", 0.0), last_start)
     start_s = controls[3].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0

@@ -71,6 +71,11 @@ def dense_tissue_only(hu: np.ndarray) -> np.ndarray:
     return np.where(hu > DENSE_TISSUE_HU, hu, np.float32(MASK_HU)).astype(np.float32)
 
 
+def dense_tissue_crop(crop: Crop) -> Crop:
+    """A new crop of ``crop`` keeping only tissue above DENSE_TISSUE_HU (see :func:`dense_tissue_only`)."""
+    return Crop(dense_tissue_only(crop.hu), crop.spacing_mm, crop.series_uid)
+
+
 def holds_scoreable_tissue(crop: Crop) -> bool:
     """Whether a crop holds at least a MIN_SCORED_DIAMETER_MM disc's area of tissue above DENSE_TISSUE_HU."""
     area_mm2 = float((crop.hu > DENSE_TISSUE_HU).sum()) * crop.spacing_mm[0] * crop.spacing_mm[1]

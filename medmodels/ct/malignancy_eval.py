@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from medmodels.ct.canvas import MASK_HU
-from medmodels.ct.crops import (CANDIDATE_BOX_PER_DIAMETER, DENSE_TISSUE_HU, Crop, crops_dir, dense_tissue_only,
+from medmodels.ct.crops import (CANDIDATE_BOX_PER_DIAMETER, DENSE_TISSUE_HU, Crop, crops_dir, dense_tissue_crop,
                                 holds_scoreable_tissue, load_crop_table, patient_split, read_crop)
 from medmodels.ct.dataset import build_crop_set
 from medmodels.ct.malignancy import CARD_FILE, DEFAULT_PAD, MODEL_DIR, load_model
@@ -34,9 +34,13 @@ REQUIRED_AUC, AIMED_AUC = 0.85, 0.92
 ANCHORS = "MedMNIST v2 NoduleMNIST3D test AUC: ResNet-18 (3D) 0.863, auto-sklearn 0.914 (different split and input)"
 
 
-def evaluate(model_dir: Path = MODEL_DIR, split_name: str = "test") -> dict:
-    """Metrics of the committed model on one patient-level split (default: test)."""
-    model = load_model(model_dir)
+def evaluate(model_dir: Path = MODEL_DIR, split_name: str = "test", model=None) -> dict:
+    """Metrics of the committed model on one patient-level split (default: test).
+
+    ``model``: the already loaded model (as :func:`main` passes to every check it runs), else it is loaded
+    from ``model_dir``; the same holds for :func:`dense_tissue_check` and :func:`box_size_check`.
+    """
+    model = model if model is not None else load_model(model_dir)
     table = load_crop_table()
     rows = patient_split(table).names()[split_name]
     crop_set = build_crop_set(table.iloc[rows], pad=model.card.get("input", {}).get("padding", DEFAULT_PAD))
@@ -66,7 +70,7 @@ def evaluate(model_dir: Path = MODEL_DIR, split_name: str = "test") -> dict:
     }
 
 
-def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validation") -> dict:
+def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validation", model=None) -> dict:
     """How much the candidate path's stand-in for the reader outline changes the likelihood, on reader crops.
 
     On the CT page there is no reader outline: a candidate crop keeps only tissue above
@@ -76,9 +80,9 @@ def dense_tissue_check(model_dir: Path = MODEL_DIR, split_name: str = "validatio
     crop's calibrated likelihood, the AUC before and after, and the crops left unscoreable.
     The box size (from the detector's diameter estimate on the page) is :func:`box_size_check`'s.
     """
-    model = load_model(model_dir)
+    model = model if model is not None else load_model(model_dir)
     crops, labels = _split_crops(split_name)
-    dense = [Crop(dense_tissue_only(c.hu), c.spacing_mm, c.series_uid) for c in crops]
+    dense = [dense_tissue_crop(c) for c in crops]
     outlined = [c.hu > MASK_HU for c in crops]  # the crops store the outside of the outline as MASK_HU
     removed = np.array([((c.hu <= DENSE_TISSUE_HU) & m).sum() / max(int(m.sum()), 1) for c, m in zip(crops, outlined)])
     before, after = model.predict_crops(crops), model.predict_crops(dense)
@@ -115,7 +119,7 @@ def central_box(crop: Crop, scale: float) -> Crop:
     return Crop(crop.hu[r0:r0 + keep_r, c0:c0 + keep_c].copy(), crop.spacing_mm, crop.series_uid)
 
 
-def box_size_check(model_dir: Path = MODEL_DIR, split_name: str = "validation") -> dict:
+def box_size_check(model_dir: Path = MODEL_DIR, split_name: str = "validation", model=None) -> dict:
     """How the candidate path's box size moves the likelihood: too small a box, and how large the page's box is.
 
     On the CT page a candidate's box is CANDIDATE_BOX_PER_DIAMETER times the
@@ -127,9 +131,9 @@ def box_size_check(model_dir: Path = MODEL_DIR, split_name: str = "validation") 
     A box larger than the nodule, taking in vessels or pleura, is not covered:
     the crops hold nothing outside the nodule's box.
     """
-    model = load_model(model_dir)
+    model = model if model is not None else load_model(model_dir)
     crops, labels = _split_crops(split_name)
-    dense = [Crop(dense_tissue_only(c.hu), c.spacing_mm, c.series_uid) for c in crops]
+    dense = [dense_tissue_crop(c) for c in crops]
     full = model.predict_crops(dense)
     shrunk = []
     for scale in BOX_SCALES:
@@ -285,17 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     if not (crops_dir() / "crops.csv").is_file():
         print(f"crop table not found under {crops_dir()} (set MEDMODELS_DATA)", file=sys.stderr)
         return 2
-    metrics = evaluate(args.model_dir)
+    model = load_model(args.model_dir)
+    metrics = evaluate(args.model_dir, model=model)
     print(report(metrics))
     if args.update_card:
         print(f"updated {update_card(metrics, args.model_dir)}")
     if args.dense_tissue_check:
-        check = dense_tissue_check(args.model_dir)
+        check = dense_tissue_check(args.model_dir, model=model)
         print(dense_tissue_report(check))
         if args.update_card:
             print(f"updated {update_card_section('dense_tissue_check', check, args.model_dir)}")
     if args.box_size_check:
-        check = box_size_check(args.model_dir)
+        check = box_size_check(args.model_dir, model=model)
         print(box_size_report(check))
         if args.update_card:
             print(f"updated {update_card_section('box_size_check', check, args.model_dir)}")

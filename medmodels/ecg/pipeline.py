@@ -91,4 +91,3 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
                        inputs["waveform"][:, :, 0], model.name, model.sha256,
                        window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency,
                        without_regular_beats=in_flagged_window(beats, flags, x.size, fs))
-
