@@ -95,13 +95,19 @@ def load_crops(table: pd.DataFrame) -> list[np.ndarray]:
     return crops
 
 
-def blend_crop(background: np.ndarray, crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def blend_crop(background: np.ndarray, crop: np.ndarray, rng: np.random.Generator, window: str = "box") -> np.ndarray:
     """Blend a nodule crop into the centre of a background patch with a soft mask.
 
     The mask is the crop's dense tissue (> −600 HU), feathered, and faded to
-    zero at the crop's border so the bounding box leaves no edge.
+    zero within 2 px of the crop's border (``window="box"``, as the committed
+    detector and GAN were trained). A crop whose box is mostly dense tissue
+    (a nodule against pleura or a vessel) then keeps a square edge;
+    ``window="disc"`` also fades the mask outside the box's inscribed ellipse,
+    to check that a figure does not rest on that edge.
     Both inputs are HU; neither is modified. Returns a new (64, 64) patch.
     """
+    if window not in ("box", "disc"):
+        raise ValueError(f"window must be 'box' or 'disc', not {window!r}")
     crop = crop[:PATCH_SIZE, :PATCH_SIZE]
     h, w = crop.shape
     tissue = (crop > -600).astype(np.float32)
@@ -110,6 +116,8 @@ def blend_crop(background: np.ndarray, crop: np.ndarray, rng: np.random.Generato
     alpha = ndimage.gaussian_filter(tissue, 0.8)
     edge = np.minimum.outer(np.minimum(np.arange(h), np.arange(h)[::-1]), np.minimum(np.arange(w), np.arange(w)[::-1]))
     alpha *= np.clip(edge / 2.0, 0.0, 1.0)
+    if window == "disc":
+        alpha *= _inscribed_ellipse_fade(h, w)
     out = np.array(background, dtype=np.float32, copy=True)
     shift = rng.integers(-2, 3, size=2)
     r0 = int(np.clip(PATCH_SIZE // 2 - h // 2 + shift[0], 0, PATCH_SIZE - h))
@@ -117,6 +125,24 @@ def blend_crop(background: np.ndarray, crop: np.ndarray, rng: np.random.Generato
     region = out[r0:r0 + h, c0:c0 + w]
     out[r0:r0 + h, c0:c0 + w] = region * (1 - alpha) + crop * alpha
     return out
+
+
+def _inscribed_ellipse_fade(h: int, w: int) -> np.ndarray:
+    """(h, w) weights: 1 inside 80 % of the box's inscribed ellipse, falling linearly to 0 on the ellipse."""
+    rows, cols = np.mgrid[:h, :w]
+    radius = np.hypot((rows - (h - 1) / 2) / (h / 2), (cols - (w - 1) / 2) / (w / 2))
+    return np.clip((1.0 - radius) / 0.2, 0.0, 1.0).astype(np.float32)
+
+
+def has_dense_border(crop: np.ndarray, hu_threshold: float = -600.0) -> bool:
+    """Whether most of a crop's 2-px border (HU, as blended: its first 64 × 64) is tissue denser than ``hu_threshold``.
+
+    Such a crop, blended with ``window="box"``, leaves a square edge in the lung.
+    """
+    crop = np.asarray(crop)[:PATCH_SIZE, :PATCH_SIZE]
+    ring = np.ones(crop.shape, bool)
+    ring[2:-2, 2:-2] = False
+    return bool(np.mean(crop[ring] > hu_threshold) > 0.5)
 
 
 # --------------------------------------------------------------------------- patch sets
@@ -167,13 +193,13 @@ def oversample_large(crops: list[np.ndarray], min_extent_mm: float = 15.0, copie
 
 
 def inserted_nodule_patches(series_list: list[PreparedSeries], crops: list[np.ndarray], rng: np.random.Generator,
-                            negatives: np.ndarray) -> np.ndarray:
-    """One positive per crop: half blended at a negative candidate (vessel, pleura), half in random lung."""
+                            negatives: np.ndarray, window: str = "box") -> np.ndarray:
+    """One positive per crop: half blended at a negative candidate (vessel, pleura), half in random lung (``blend_crop``)."""
     random_bg = np.concatenate([random_lung_patches(s, len(crops) // (2 * len(series_list)) + 1, rng) for s in series_list])
     out = []
     for i, crop in enumerate(crops):
         background = negatives[rng.integers(len(negatives))] if i % 2 else random_bg[rng.integers(len(random_bg))]
-        out.append(blend_crop(background, crop, rng))
+        out.append(blend_crop(background, crop, rng, window))
     return np.stack(out)
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from .ct.metrics import roc_auc
 from .ct_detector import Detector
-from .ct_detector_data import PreparedSeries, candidate_patches, inserted_nodule_patches
+from .ct_detector_data import PreparedSeries, candidate_patches, has_dense_border, inserted_nodule_patches
 
 
 def series_figures(detector: Detector, series: PreparedSeries) -> dict:
@@ -52,14 +52,35 @@ def series_figures(detector: Detector, series: PreparedSeries) -> dict:
     return {"patient": series.patient, "slices": len(series.slices), "nodules": nodules, "fp_per_slice": fp}
 
 
-def patch_auc(detector: Detector, series: PreparedSeries, held_out_crops: list[np.ndarray], rng: np.random.Generator) -> dict:
-    """AUC of held-out patients' nodules blended into a held-out series vs that series' own false candidates."""
+def patch_auc(detector: Detector, series: PreparedSeries, held_out_crops: list[np.ndarray], rng: np.random.Generator,
+              window: str = "box") -> dict:
+    """AUC of held-out patients' nodules blended into a held-out series vs that series' own false candidates.
+
+    ``window``: how each crop is blended (``ct_detector_data.blend_crop``).
+    """
     patches, owners, _ = candidate_patches(series)
     negatives = patches[owners < 0]
-    positives = inserted_nodule_patches([series], held_out_crops, rng, negatives)
+    positives = inserted_nodule_patches([series], held_out_crops, rng, negatives, window)
     scores = np.concatenate([detector.probabilities(positives), detector.probabilities(negatives)])
     labels = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
     return {"auc": round(roc_auc(labels, scores), 4), "positives": len(positives), "negatives": len(negatives)}
+
+
+def square_edge_check(detector: Detector, series: PreparedSeries, held_out_crops: list[np.ndarray], seed: int) -> dict:
+    """Does the patch AUC rest on the square edge that densely bordered crops leave when blended?
+
+    The same backgrounds and positions (same ``seed``) blended with the box
+    window and with the inscribed-disc window; their AUCs should agree.
+    """
+    return {"box": patch_auc(detector, series, held_out_crops, np.random.default_rng(seed)),
+            "disc": patch_auc(detector, series, held_out_crops, np.random.default_rng(seed), window="disc"),
+            "dense_border_crops": sum(has_dense_border(c) for c in held_out_crops), "crops": len(held_out_crops)}
+
+
+def format_square_edge_check(check: dict) -> str:
+    return (f"  square-edge check: {check['dense_border_crops']} of {check['crops']} held-out crops have a mostly dense "
+            f"border, which the box blend leaves as a square edge; patch AUC with each crop faded to its inscribed "
+            f"disc {check['disc']['auc']:.4f} (box blend {check['box']['auc']:.4f})")
 
 
 def format_figures(fold: str, figures: dict, auc: dict) -> str:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-import numpy as np
-
 from .ct_detector import load_fold_detector
 
 
 def detector_figures(tta: bool = True) -> list[str]:
     """Recompute each fold's figures from the committed fold weights (with or without dihedral test-time averaging)."""
     from .ct_detector_data import crop_table, is_held_out_patient, load_crops, prepare_series
-    from .ct_detector_eval import format_figures, patch_auc, series_figures
+    from .ct_detector_eval import format_figures, format_square_edge_check, series_figures, square_edge_check
     from .ct_detector_train import FOLDS, SEED
     from .ct_lidc import lidc_series
 
@@ -25,8 +23,9 @@ def detector_figures(tta: bool = True) -> list[str]:
     for fold, (_, test_patient) in FOLDS.items():
         detector = replace(load_fold_detector(fold), tta=tta)
         series = prepare_series(test_patient, files[test_patient])
-        auc = patch_auc(detector, series, held_out_crops, np.random.default_rng(SEED + 1))
-        lines.append(format_figures(fold, series_figures(detector, series), auc))
+        check = square_edge_check(detector, series, held_out_crops, SEED + 1)
+        lines.append(format_figures(fold, series_figures(detector, series), check["box"]))
+        lines.append(format_square_edge_check(check))
     return lines
 
 

@@ -9,6 +9,7 @@ from medmodels.gan.export import batch_stem, ct_npz, ecg_csv, patch_png
 from medmodels.gan.generate import MAX_SAMPLES, check_count
 from medmodels.gan.augment import format_summary
 from medmodels.gan.quality import originality_summary, quality_rows, tstr_text
+from medmodels.gan.real import real_samples_description
 from medmodels.gan.view import beats_strip_figures, patch_grid_figure, rr_table_rows
 from medmodels.windowing import PRESETS, Window
 from pages import run_through_router, show_note
@@ -64,17 +65,21 @@ else:
         st.plotly_chart(fig, key=f"synthetic_strip_{i}")
     st.dataframe(pd.DataFrame(rr_table_rows(samples.values["rr"][:shown], samples.rr_names, names)), hide_index=True)
 
-st.subheader("Real samples of the same class (held-out data)")
+st.subheader("Held-out examples of the same class (not generated)")
 real_class = chosen or generator.classes[-1]
 real = cache.gan_real_samples(kind, real_class, 8)
+real_label, real_caption = real_samples_description(kind, real_class)
 if real is None:
-    st.info("The data folder is not present, so no real samples can be shown (set MEDMODELS_DATA).")
+    st.info("The data folder is not present, so no held-out examples can be shown (set MEDMODELS_DATA).")
 elif kind == "ct":
-    st.plotly_chart(patch_grid_figure(real, [f"REAL · {real_class}"] * len(real), window, marker=None), key="real_grid")
+    st.plotly_chart(patch_grid_figure(real, [f"{real_label} · {real_class}"] * len(real), window, marker=None),
+                    key="real_grid")
 else:
     for i, fig in enumerate(beats_strip_figures(real["waveform"][:, :, 0], samples.fs, r_index,
                                                 [real_class] * len(real["rr"]), marker=None)):
         st.plotly_chart(fig, key=f"real_strip_{i}")
+if real is not None:
+    st.caption(real_caption)
 
 st.subheader("Latent interpolation")
 a, b = st.columns(2)

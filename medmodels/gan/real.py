@@ -17,6 +17,32 @@ from medmodels.gan.data import CT_CLASSES, CT_HELD_OUT_SERIES, ECG_CLASSES
 CT_EXAMPLE_SLICES = 4
 
 
+def real_samples_description(modality: str, cls: str) -> tuple[str, str]:
+    """(tile label, caption) saying what the held-out samples shown for ``cls`` are, and what they are not.
+
+    The CT nodule examples are composites (real crops in real lung), not whole
+    real patches; the label and caption must not call them real scans.
+    """
+    if modality == "ecg":
+        return ("REAL", f"Real {cls} beats, annotated by the MIT-BIH cardiologists, from DS1 validation records "
+                        f"({', '.join(_validation_records())}): patients the generator never trained on.")
+    if cls == CT_CLASSES[0]:
+        return ("REAL", f"Real patches of lung from series {CT_HELD_OUT_SERIES}, which the generator never saw, "
+                        "taken at random inside its lung fields.")
+    return ("COMPOSITE", f"Not whole real patches: real LIDC nodule crops of patients the generator never saw, blended "
+                         f"with a soft mask into the lung of series {CT_HELD_OUT_SERIES} (half beside a vessel or the "
+                         "pleura). The generator's nodule class learned from composites made the same way from other "
+                         "patients, and the detector's patch AUC is measured on such composites. A crop whose box is "
+                         "mostly dense tissue (a nodule against the pleura or a vessel, about 1 crop in 10) keeps a "
+                         "square edge, and generated nodules can show one too.")
+
+
+def _validation_records() -> list[str]:
+    from medmodels.ecg.mitdb import VALIDATION
+
+    return [str(r) for r in VALIDATION]
+
+
 def real_ct(cls: str, n: int, seed: int = 0) -> np.ndarray | None:
     """Up to ``n`` real HU patches (n, 64, 64) of ``cls`` ("no nodule" / "nodule"), or None without data."""
     if data_path("ct", "lidc") is None or data_path("ct", "lidc_crops") is None:

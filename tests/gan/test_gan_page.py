@@ -64,3 +64,20 @@ def test_page_says_above_the_samples_whether_they_copy_or_repeat_their_training_
     at.radio[0].set_value(modality).run()
     messages = [m.value for m in at.get(level)]
     assert any("No sign of copying single training" in m and words in m for m in messages), messages
+
+
+@pytest.mark.parametrize("cls, label, words", [
+    ("nodule", "COMPOSITE · nodule", "Not whole real patches: real LIDC nodule crops"),
+    ("no nodule", "REAL · no nodule", "Real patches of lung from series LIDC-IDRI-0003"),
+])
+def test_held_out_ct_examples_say_whether_they_are_real_patches_or_composites(cls, label, words, ct_generator):
+    from data_paths import require_data
+
+    require_data("ct", "lidc_crops")
+    at = _synthetic_page()
+    at.selectbox[0].set_value(cls).run()
+    assert not at.exception and not at.error
+    texts = _annotation_texts(at)
+    assert sum(t == label for t in texts) == 8, texts
+    assert not any(t == "REAL · nodule" for t in texts)
+    assert any(words in c.value for c in at.caption)
