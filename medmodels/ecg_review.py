@@ -77,6 +77,11 @@ def held_out_class_figures(card: dict) -> dict[str, dict]:
     return {cls: own[cls] for cls in AAMI_CLASSES if isinstance(own.get(cls), dict)}
 
 
+#: Why a Se, +P or F1 cell can be empty (pandas None); said wherever such a table is shown.
+UNDEFINED_FIGURE_NOTE = ("None: not defined, because there were no reference beats of that class (Se) or no "
+                         "model calls of it (+P).")
+
+
 def held_out_caption(card: dict) -> str:
     """What the held-out columns of :func:`burden_table` mean, and the calibration of the probabilities."""
     test = card.get("metrics", {}).get("test_metrics", {})
@@ -84,7 +89,7 @@ def held_out_caption(card: dict) -> str:
         return "This model card has no held-out figures."
     text = (f"Held-out: on {test.get('split', 'the test records')}, patients the model never saw, with beats "
             "from the same detector as here. Se: of the reference beats of a class, the % the model called that "
-            "class. +P: of the model's calls of a class, the % that were right.")
+            "class. +P: of the model's calls of a class, the % that were right. " + UNDEFINED_FIGURE_NOTE)
     if "ece_ds2_reference_beats" in test:
         text += (f" The beat probabilities are calibrated: expected calibration error on those records "
                  f"{100 * test['ece_ds2_reference_beats']:.1f} %.")

@@ -11,8 +11,8 @@ from medmodels.ecg_analysis_view import (
 )
 from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
-    agreement_with_reference, burden_table, events_table, held_out_caption, held_out_class_figures, matrix_labels,
-    no_beats_note, no_regular_beats_note, untested_lead_note,
+    UNDEFINED_FIGURE_NOTE, agreement_with_reference, burden_table, events_table, held_out_caption,
+    held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, untested_lead_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
@@ -195,7 +195,8 @@ if record is not None:
             left.plotly_chart(confusion_figure(agreement.matrix, labels, labels), width="stretch")
             right.dataframe(agreement.table(), hide_index=True)
             right.caption(f"{agreement.n_reference} reference beats; beats matched within 150 ms. "
-                          "'unmatched': missed reference beats (column) or extra detections (row).")
+                          "'unmatched': missed reference beats (column) or extra detections (row). "
+                          + UNDEFINED_FIGURE_NOTE)
 
         with st.expander("Model card: what this classifier was trained and tested on"):
             st.dataframe([card_summary(card)], hide_index=True)

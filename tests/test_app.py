@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -159,6 +160,10 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     assert any(c.value.startswith("Held-out: on MIT-BIH DS2 (22 records)") for c in at.caption)
     agreement = next(df.value for df in at.dataframe if "Se (%)" in df.value).set_index("class")
     assert agreement.loc["N", "Se (%)"] > 90 and agreement.loc["V", "Se (%)"] > 90
+    # 119 has no reference Q beat, so its Q Se is undefined; the caption says what the empty cell means
+    assert pd.isna(agreement.loc["Q", "Se (%)"])
+    assert any("reference beats; beats matched within 150 ms" in c.value and "None: not defined" in c.value
+               for c in at.caption)
     # 119 trained the classifier: the page must not let this agreement pass for a test result.
     assert any("Record 119 is one of the 22 MIT-BIH records (DS1)" in w.value for w in at.warning)
     held_out = next(label for label in at.selectbox[0].options if label.startswith("MIT-BIH 100"))

@@ -41,6 +41,7 @@ def test_the_caption_names_the_split_and_the_calibration_error():
     caption = held_out_caption(CARD)
     assert caption.startswith("Held-out: on DS2 (2 records), patients the model never saw")
     assert "expected calibration error on those records 1.4 %" in caption
+    assert "None: not defined" in caption  # the Q row's +P is None: no Q calls on DS2
 
 
 def test_no_beats_note_tells_a_flat_lead_from_one_with_signal():
