@@ -10,6 +10,11 @@ from .ct_detector import Detector
 from .ct_detector_data import PreparedSeries, candidate_patches, has_dense_border, inserted_nodule_patches
 
 
+#: What a nodule's ``score`` in these figures is (written into the card beside them): ranks use the central slice only.
+NODULE_SCORE_MEANING = ("score: the nodule's best probability among its candidates on any slice it crosses (it sets "
+                        "the FP/slice thresholds); score_on_central_slice: its best on the slice its rank is taken on")
+
+
 def series_figures(detector: Detector, series: PreparedSeries) -> dict:
     """Rank of each native nodule among its central slice's candidates, and FP/slice at 80 % and 90 % sensitivity.
 
@@ -29,7 +34,7 @@ def series_figures(detector: Detector, series: PreparedSeries) -> dict:
         central = nodule.central_slice(series.image)
         on_central = slice_index == central
         mine = on_central & (owners == i)
-        rank = rank_false = None
+        rank = rank_false = best = None
         if mine.any():
             best = probs[mine].max()
             rank = int((probs[on_central] > best).sum()) + 1
@@ -40,6 +45,7 @@ def series_figures(detector: Detector, series: PreparedSeries) -> dict:
             "rank_among_false_candidates": rank_false,
             "candidates_on_slice": int(on_central.sum()),
             "score": float(probs[owners == i].max()) if (owners == i).any() else 0.0,
+            "score_on_central_slice": None if best is None else round(float(best), 3),
         })
     scores = sorted((n["score"] for n in nodules), reverse=True)
     fp = {}
@@ -91,7 +97,9 @@ def format_figures(fold: str, figures: dict, auc: dict) -> str:
         lines.append(f"  nodule {n['diameter_mm']:5.1f} mm, slice {n['central_slice']:3d}: "
                      f"rank {rank if rank is not None else 'missed'} of {n['candidates_on_slice']} candidates "
                      f"({false_rank if false_rank is not None else 'missed'} among false candidates only), "
-                     f"score {n['score']:.3f}")
+                     f"best score over the slices it crosses {n['score']:.3f}"
+                     + (f", on its central slice {n['score_on_central_slice']:.3f}"
+                        if n.get("score_on_central_slice") is not None else ""))
     lines.append(f"  FP/slice at 80 % sensitivity {figures['fp_per_slice']['80%']}, at 90 % {figures['fp_per_slice']['90%']}")
     lines.append(f"  patch AUC (held-out patients' nodules in this series vs its false candidates): "
                  f"{auc['auc']:.4f} ({auc['positives']} vs {auc['negatives']})")

@@ -17,7 +17,7 @@ import numpy as np
 
 from .ct_detector import DETECTOR_DIR, DETECTOR_NAME, WEIGHTS_FILE, Detector, build_detector, patch_channels
 from .ct_detector_data import crop_table, is_held_out_patient, load_crops, prepare_series, training_set
-from .ct_detector_eval import format_figures, patch_auc, series_figures
+from .ct_detector_eval import NODULE_SCORE_MEANING, format_figures, patch_auc, series_figures
 from .ct_lidc import lidc_series
 from .ct_scope import acquisition
 from .model_cards import sha256_of
@@ -144,8 +144,10 @@ def build_card(out: Path, figures: dict, n_crops: int, train_table, held_out, n_
         },
         "test_data": {
             "summary": "one full series held out per fold (train 0001 → test 0003, and the reverse); "
-                       f"patch AUC with nodules of {held_out.patient_id.nunique()} held-out patients",
+                       f"patch AUC with nodule crops of {held_out.patient_id.nunique()} held-out patients blended "
+                       "into the held-out series",
             "folds": figures,
+            "nodule_score": NODULE_SCORE_MEANING,
             # How the tested series were acquired: the page says when an upload differs (ct_scope).
             "acquisition": acquisitions,
         },

@@ -253,6 +253,8 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     near = table[((table["row"] - 367).abs() < 16) & ((table["col"] - 316).abs() < 16)]  # LUNA16 centre of the nodule
     held_out = read_detector_card()["test_data"]["folds"]["fold-B"]["nodules"][0]
     assert int(near["rank"].min()) == held_out["rank_on_central_slice"] == 4  # the card's held-out rank, on the page
+    nodule_row = near.loc[near["rank"].idxmin()]
+    assert float(nodule_row["nodule probability"]) == pytest.approx(held_out["score_on_central_slice"], abs=0.002)
     reference = next(c.value for c in at.caption if c.value.startswith("Yellow dashed circle"))
     assert "23.4 mm reference nodule: the detector ranks it #4 of 80 candidates here" in reference
     scored = table.dropna(subset=["malignancy likelihood"])
