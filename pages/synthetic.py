@@ -6,7 +6,7 @@ import streamlit as st
 from medmodels import InputError, cache
 from medmodels.gan import STATEMENT, SYNTHETIC
 from medmodels.gan.export import batch_stem, ct_npz, ecg_csv, patch_png
-from medmodels.gan.generate import MAX_SAMPLES, check_count
+from medmodels.gan.generate import MAX_SAMPLES, MAX_SEED, check_count, neighbour_seed
 from medmodels.gan.augment import format_summary
 from medmodels.gan.quality import originality_summary, quality_rows, tstr_text
 from medmodels.gan.real import real_samples_description
@@ -30,7 +30,7 @@ except FileNotFoundError as exc:
 left, middle, right = st.columns(3)
 cls = left.selectbox("Class", ["Even mix", *generator.classes])
 n = int(middle.number_input("Number of samples", min_value=1, max_value=MAX_SAMPLES, value=16, step=1))
-seed = int(right.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1))
+seed = int(right.number_input("Seed", min_value=0, max_value=MAX_SEED, value=0, step=1))
 chosen = None if cls == "Even mix" else cls
 
 try:
@@ -83,8 +83,8 @@ if real is not None:
 
 st.subheader("Latent interpolation")
 a, b = st.columns(2)
-seed_a = int(a.number_input("From seed", min_value=0, max_value=2**31 - 1, value=seed, step=1))
-seed_b = int(b.number_input("To seed", min_value=0, max_value=2**31 - 1, value=seed + 1, step=1))
+seed_a = int(a.number_input("From seed", min_value=0, max_value=MAX_SEED, value=seed, step=1))
+seed_b = int(b.number_input("To seed", min_value=0, max_value=MAX_SEED, value=neighbour_seed(seed), step=1))
 strip = generator.interpolate(seed_a, seed_b, real_class, steps=8)
 if kind == "ct":
     st.plotly_chart(patch_grid_figure(strip.values["hu"], [f"t={t:.2f}" for t in [i / 7 for i in range(8)]], window,

@@ -23,10 +23,11 @@ def add_gan_parser(commands) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from medmodels.gan.export import write_samples
-    from medmodels.gan.generate import check_count, load_generator
+    from medmodels.gan.generate import check_count, check_seed, load_generator
 
     try:
         check_count(args.n)
+        check_seed(args.seed)
         generator = load_generator(args.modality)
         samples = generator.sample(args.n, args.seed, args.cls)
     except (InputError, FileNotFoundError) as exc:

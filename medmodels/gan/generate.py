@@ -24,6 +24,8 @@ WEIGHT_FILES = {"raw": "generator_raw.weights.h5", "ema": "generator_ema.weights
 HU_RANGE = (-1024.0, 576.0)
 #: Largest number of samples one call may ask for (the page and the CLI validate against it).
 MAX_SAMPLES = 1024
+#: Largest seed accepted (numpy takes any non-negative int; this bound is the page's input range).
+MAX_SEED = 2**31 - 1
 
 
 # --------------------------------------------------------------------------- scaling
@@ -127,7 +129,7 @@ class GeneratorModel:
     def latents(self, n: int, seed: int) -> np.ndarray:
         """Standard-normal latents (n, latent) from ``default_rng(seed)``."""
         check_count(n, maximum=None)
-        return np.random.default_rng(int(seed)).standard_normal((n, self.latent)).astype(np.float32)
+        return np.random.default_rng(check_seed(seed)).standard_normal((n, self.latent)).astype(np.float32)
 
     def labels_for(self, n: int, cls: str | None) -> np.ndarray:
         index = self.class_index(cls)
@@ -178,6 +180,18 @@ def check_count(n, maximum: int | None = MAX_SAMPLES) -> int:
         limit = f"from 1 to {maximum}" if maximum is not None else "of at least 1"
         raise InputError(f"Number of samples must be an integer {limit}, not {n!r}.")
     return int(n)
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int, or InputError naming it: an integer from 0 to MAX_SEED."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"Seed must be an integer from 0 to {MAX_SEED}, not {seed!r}.")
+    return int(seed)
+
+
+def neighbour_seed(seed: int) -> int:
+    """A valid seed beside ``seed`` (the next one, or the one before at MAX_SEED): the default end of an interpolation."""
+    return seed + 1 if seed < MAX_SEED else seed - 1
 
 
 def read_card(modality: str, model_dir: Path | None = None) -> dict:

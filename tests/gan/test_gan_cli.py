@@ -69,4 +69,6 @@ def test_bad_requests_exit_1_with_a_message(tmp_path, capsys, ct_generator, ecg_
     assert "Number of samples" in capsys.readouterr().err
     assert _main("ecg", "--n", 2, "--cls", "Q", "--out", tmp_path) == 1
     assert "Unknown class" in capsys.readouterr().err
+    assert _main("ct", "--n", 2, "--seed", -1, "--out", tmp_path) == 1  # numpy would raise a bare ValueError
+    assert "Seed must be an integer from 0 to 2147483647, not -1" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())

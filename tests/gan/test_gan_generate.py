@@ -80,3 +80,17 @@ def test_bad_sample_counts_and_classes_are_input_errors(ct_generator, bad):
         check_count(bad)
     with pytest.raises(InputError, match="Unknown class 'X'"):
         ct_generator.sample(2, 0, "X")
+
+
+@pytest.mark.parametrize("bad", [-1, 2**31, 1.5, True, "7"])
+def test_bad_seeds_are_input_errors_naming_the_seed(ct_generator, bad):
+    with pytest.raises(InputError, match=f"not {bad!r}"):
+        ct_generator.sample(2, bad)
+
+
+def test_the_largest_seed_samples_and_its_neighbour_is_a_different_valid_seed(ct_generator):
+    from medmodels.gan.generate import MAX_SEED, neighbour_seed
+
+    assert neighbour_seed(0) == 1 and neighbour_seed(MAX_SEED) == MAX_SEED - 1
+    strip = ct_generator.interpolate(MAX_SEED, neighbour_seed(MAX_SEED), "nodule", steps=2)
+    assert np.isfinite(strip.values["hu"]).all()

@@ -81,3 +81,11 @@ def test_held_out_ct_examples_say_whether_they_are_real_patches_or_composites(cl
     assert sum(t == label for t in texts) == 8, texts
     assert not any(t == "REAL · nodule" for t in texts)
     assert any(words in c.value for c in at.caption)
+
+
+def test_the_largest_seed_keeps_the_page_working(ct_generator, ecg_generator):
+    """The interpolation's default end was seed + 1, above the inputs' maximum: the page crashed."""
+    at = _synthetic_page()
+    at.number_input[1].set_value(2**31 - 1).run()
+    assert not at.exception and not at.error
+    assert [n.value for n in at.number_input[2:4]] == [2**31 - 1, 2**31 - 2]
