@@ -10,6 +10,7 @@ import re
 import sys
 from pathlib import Path
 
+from .cli_args import output_folder
 from .errors import InputError
 from .ct_review import LIST_THRESHOLD, MAX_LISTED
 from .provenance import malignancy_series_provenance
@@ -106,6 +107,6 @@ def run(args: argparse.Namespace) -> int:
 def add_ct_parser(commands) -> None:
     parser = commands.add_parser("ct", help="nodule candidates of DICOM series as JSON (or malignancy of crops with --crop)")
     parser.add_argument("paths", nargs="+", help="DICOM file or folder holding one series (with --crop: crop files)")
-    parser.add_argument("--json", required=True, metavar="OUT_DIR", help="folder for the JSON output")
+    parser.add_argument("--json", type=output_folder, required=True, metavar="OUT_DIR", help="folder for the JSON output")
     parser.add_argument("--crop", action="store_true", help="treat each file as a nodule crop; writes OUT_DIR/crops.json")
     parser.set_defaults(handler=run)

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+from medmodels.cli_args import output_folder
 from medmodels.errors import InputError
 
 OUTPUT_NAME = "crops.json"
@@ -56,7 +57,7 @@ def crops_to_json(files, out_dir) -> tuple[Path, list[str]]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--crop", nargs="+", required=True, metavar="FILE", help="nodule crop DICOM file(s)")
-    parser.add_argument("--json", required=True, metavar="OUT_DIR", help="folder for crops.json")
+    parser.add_argument("--json", type=output_folder, required=True, metavar="OUT_DIR", help="folder for crops.json")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from medmodels.cli_args import output_folder
 from medmodels.ecg import AAMI_CLASSES
 
 
@@ -81,7 +82,8 @@ def add_ecg_parser(subparsers) -> argparse.ArgumentParser:
     """Register the ``ecg`` sub-command on an ``argparse`` sub-parsers object."""
     parser = subparsers.add_parser("ecg", help="detect and classify beats in WFDB records, write JSON")
     parser.add_argument("records", nargs="+", help="WFDB record paths without extension")
-    parser.add_argument("--json", required=True, metavar="OUT_DIR", help="folder for <record name>.json")
+    parser.add_argument("--json", type=output_folder, required=True, metavar="OUT_DIR",
+                        help="folder for <record name>.json")
     parser.add_argument("--lead", default=None, help="lead name (default MLII, else II, else the first)")
     parser.set_defaults(func=run, run=run)
     return parser

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from medmodels.cli_args import output_folder
 from medmodels.errors import InputError
 
 
@@ -16,7 +16,7 @@ def add_gan_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cls", default=None, help="one class (CT: 'nodule' or 'no nodule'; ECG: N, S, V, F); "
                                                      "default an even mix")
-    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--out", type=output_folder, required=True, help="output folder")
     parser.set_defaults(handler=run)
     return parser
 
