@@ -22,11 +22,17 @@ OUTPUT_NAME = "crops.json"
 
 
 def crops_to_json(files, out_dir) -> tuple[Path, list[str]]:
-    """Write ``OUT_DIR/crops.json``: ``[{"file": str, "malignancy_prob": float | None, ["error": str]}]``.
+    """Write ``OUT_DIR/crops.json`` (see :func:`crop_entries`); returns its path and the notes."""
+    entries, notes = crop_entries(files)
+    return write_entries(entries, out_dir), notes
+
+
+def crop_entries(files) -> tuple[list[dict], list[str]]:
+    """``[{"file": str, "malignancy_prob": float | None, ["error": str]}]`` and notes.
 
     One entry per input file, in input order. ``malignancy_prob`` is the
-    calibrated P(malignant) of the committed model. Returns the JSON path and
-    one ``"FILE: note: …"`` line per crop whose patient is in one of the model's splits.
+    calibrated P(malignant) of the committed model. The notes are one
+    ``"FILE: note: …"`` line per crop whose patient is in one of the model's splits.
     """
     from medmodels.ct.crops import read_crop
     from medmodels.ct.malignancy import load_model
@@ -48,11 +54,15 @@ def crops_to_json(files, out_dir) -> tuple[Path, list[str]]:
         entries.append(entry)
     for index, probability in zip(readable, model.predict_crops(crops)):
         entries[index]["malignancy_prob"] = round(float(probability), 6)
+    return entries, notes
+
+
+def write_entries(entries: list[dict], out_dir) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / OUTPUT_NAME
     path.write_text(json.dumps(entries, indent=2) + "\n")
-    return path, notes
+    return path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,8 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    path, notes = crops_to_json(args.crop, args.json)
-    entries = json.loads(path.read_text())
+    entries, notes = crop_entries(args.crop)
+    path = write_entries(entries, args.json)
     for entry in entries:
         if "error" in entry:
             print(f"{entry['file']}: {entry['error']}", file=sys.stderr)
