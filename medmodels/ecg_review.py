@@ -79,7 +79,7 @@ def held_out_class_figures(card: dict) -> dict[str, dict]:
 
 #: Why a Se, +P or F1 cell can be empty (pandas None); said wherever such a table is shown.
 UNDEFINED_FIGURE_NOTE = ("None: not defined, because there were no reference beats of that class (Se) or no "
-                         "model calls of it (+P).")
+                         "model calls of it (+P); F1 is then undefined too.")
 
 
 def held_out_caption(card: dict) -> str:

@@ -1,4 +1,4 @@
-"""A few real samples of a class from the data folder, to show beside synthetic ones.
+"""A few held-out examples of a class from the data folder, to show beside synthetic ones.
 
 Held-out data only (the GAN never trained on it): CT from series LIDC-IDRI-0003
 (random lung = no nodule; held-out patients' nodule crops blended into its
