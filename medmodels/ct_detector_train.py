@@ -117,6 +117,7 @@ def build_card(out: Path, figures: dict, n_crops: int, train_table, held_out, n_
                seconds: float, series_uids: dict[str, str], acquisitions: dict[str, dict]) -> dict:
     return {
         "name": DETECTOR_NAME,
+        "title": "CT nodule detector CNN (2-D patch)",
         "version": "0.1.0",
         "date": date.today().isoformat(),
         "task": "nodule vs not-nodule for 64×64 candidate patches (0.7 mm pixels) inside the lung mask of an axial chest CT slice",

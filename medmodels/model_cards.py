@@ -38,7 +38,7 @@ def card_summary(card: dict) -> dict[str, str]:
         return "" if value is None else str(value)
 
     return {
-        "model": text(card.get("name", card.get("_dir", ""))),
+        "model": text(card.get("title") or card.get("name", card.get("_dir", ""))),
         "task": text(card.get("task", "")),
         "trained on": text(card.get("training_data", "")),
         "tested on": text(card.get("test_data") or card.get("held_out_data", "")),

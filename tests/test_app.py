@@ -39,6 +39,7 @@ def test_home_states_intended_use_models_and_device():
     assert text.count("**Held-out result:**") == len(installed_cards()) == 5
     assert "not recorded" not in text
     assert "Se/+P (%) V 88.05/89.72" in text and "LIDC-IDRI-0001: nodule ranked 4 of 80" in text
+    assert "**CT nodule detector CNN (2-D patch)**" in text  # headed by its title, not "ct-nodule-detector"
 
 
 @pytest.mark.parametrize("page", ["pages/ct.py", "pages/ecg.py"])

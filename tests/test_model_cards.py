@@ -56,6 +56,13 @@ def test_every_committed_card_states_training_test_data_and_held_out_figures(car
     summary = card_summary(card)
     assert summary["trained on"] and summary["tested on"] and summary["held-out result"]
     assert len(summary["trained on"]) < 400  # a sentence, not a dump of record lists
+    # every card is headed by a readable title, not by its identifier (e.g. "ct-nodule-detector")
+    assert summary["model"] == card["title"] and " " in summary["model"]
+
+
+def test_a_card_without_a_title_is_headed_by_its_name():
+    assert card_summary({"name": "m"})["model"] == "m"
+    assert card_summary({"name": "m", "title": "Model M"})["model"] == "Model M"
 
 
 def test_markdown_characters_in_card_text_are_shown_literally():

@@ -144,6 +144,7 @@ def make_card(split, sets: dict[str, CropSet], histories, temperature, bias, thr
     best = [max(h, key=lambda e: e["val_auc"])["epoch"] for h in histories]
     return {
         "name": "CT nodule malignancy CNN (2-D crop)",
+        "title": "CT nodule malignancy CNN (2-D crop)",
         "version": VERSION,
         "task": "benign vs malignant LIDC nodule from one 2-D crop at true physical scale",
         "intended_use": "decision support for review and teaching; not a diagnostic device",

@@ -31,6 +31,8 @@ SEEDS = {"ct": 20260501, "ecg": 20260502}
 STEPS = {"ct": 20000, "ecg": 15000}
 #: Settings used for the committed weights (see CONFIGS).
 CONFIG = {"ct": "ttur", "ecg": "dcgan"}
+#: Display titles for the cards (the page headings); "name" stays the identifier.
+GAN_TITLES = {"ct": "Synthetic CT patch GAN (nodule / no nodule)", "ecg": "Synthetic ECG beat GAN (N, S, V, F)"}
 BATCH_SIZE = 64
 
 
@@ -161,6 +163,7 @@ def training_card(modality, out_dir, shape, scaling, counts, steps, seed, config
     classes = CT_CLASSES if modality == "ct" else ECG_CLASSES
     card = {
         "name": f"gan-{modality}",
+        "title": GAN_TITLES[modality],
         "version": "0.1.0",
         "date": date.today().isoformat(),
         "intended_use": STATEMENT,
