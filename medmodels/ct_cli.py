@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             if refusal:
                 raise InputError(refusal)
             # As on the page: a series the final detector trained on is scored by the fold model that held it out.
-            fold, detector_note = detector_choice(image.series_uid)
+            fold, detector_note = detector_choice(image.series_uid, card=detector_card)
             result = series_json(image, detector(fold), malignancy_model)
         except InputError as exc:
             print(f"{name}: {exc}", file=sys.stderr)

@@ -164,13 +164,16 @@ def read_detector_card(model_dir: Path = DETECTOR_DIR) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def detector_choice(series_uid: str, model_dir: Path = DETECTOR_DIR) -> tuple[str | None, Provenance | None]:
+def detector_choice(series_uid: str, model_dir: Path = DETECTOR_DIR,
+                    card: dict | None = None) -> tuple[str | None, Provenance | None]:
     """(fold model to score this series with, or None for the final detector; what to say of it, or None).
 
     A series the final detector was trained on is scored by the installed fold
     model that held it out, so the page and the command line show held-out results.
+    ``card``: the detector card when the caller has read it already (else it is read).
     """
-    where = ct_series_provenance(series_uid, read_detector_card(model_dir), installed_folds(model_dir))
+    card = card if card is not None else read_detector_card(model_dir)
+    where = ct_series_provenance(series_uid, card, installed_folds(model_dir))
     return where if where else (None, None)
 
 

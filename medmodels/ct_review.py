@@ -253,6 +253,21 @@ def _box_size_sentence(card: dict) -> str:
             f"{shrunk[0.67]['auc']:.2f}); a box taking in vessels or pleura could not be measured. ")
 
 
+def malignancy_caption(card: dict | None, any_unscored: bool) -> str:
+    """The caption under the candidate table's malignancy columns.
+
+    ``card``: the malignancy model's card, None when no model is installed;
+    ``any_unscored``: whether a listed candidate was left unscored (then why is said).
+    """
+    parts = ["Malignancy likelihood: the malignancy CNN on a crop around the candidate.",
+             candidate_crop_note(card) if card is not None else "",
+             "Members' range: the lowest and highest likelihood of the ensemble's networks; a wide range means they "
+             "disagree and the likelihood is less certain.",
+             malignancy_performance_note(card) if card is not None else "",
+             UNSCORED_MALIGNANCY_NOTE if card is not None and any_unscored else ""]
+    return " ".join(part for part in parts if part)
+
+
 def malignancy_performance_note(card: dict) -> str:
     """One sentence for the page: the malignancy model's test AUC beside what nodule size alone achieves.
 

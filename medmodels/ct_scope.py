@@ -66,10 +66,11 @@ def tilt_from_axial_deg(normal: tuple[float, float, float]) -> float:
 
 
 def plane_name(normal: tuple[float, float, float]) -> str:
-    """'axial', 'coronal' or 'sagittal' for the axis the normal is closest to, 'oblique' when none is within 30°."""
+    """'axial', 'coronal' or 'sagittal' for the axis the normal is closest to, 'oblique' when none is within
+    MAX_TILT_DEG (so a slice refused as too tilted is never called axial)."""
     n = np.abs(np.asarray(normal, dtype=float))
     axis = int(np.argmax(n))
-    if n[axis] < np.cos(np.radians(30.0)) * np.linalg.norm(n):
+    if n[axis] < np.cos(np.radians(MAX_TILT_DEG)) * np.linalg.norm(n):
         return "oblique"
     return ("sagittal", "coronal", "axial")[axis]
 
@@ -104,11 +105,9 @@ def untested_acquisition_note(image: CTImage, detector_card: dict) -> str | None
         return None
     mine = acquisition(image)
     differs = []
-    if mine["manufacturer"] and mine["manufacturer"].strip().lower() not in {
-            str(t["manufacturer"]).strip().lower() for t in tested}:
-        differs.append(f"scanner maker ({mine['manufacturer']})")
-    if mine["kernel"] and mine["kernel"].strip().lower() not in {str(t["kernel"]).strip().lower() for t in tested}:
-        differs.append(f"reconstruction kernel ({mine['kernel']})")
+    for key, what in (("manufacturer", "scanner maker"), ("kernel", "reconstruction kernel")):
+        if mine[key] and mine[key].strip().lower() not in {str(t[key]).strip().lower() for t in tested}:
+            differs.append(f"{what} ({mine[key]})")
     thickness = mine["slice_thickness_mm"]
     if thickness and not any(t["slice_thickness_mm"] and 1 / THICKNESS_TOLERANCE <= thickness / t["slice_thickness_mm"]
                              <= THICKNESS_TOLERANCE for t in tested):

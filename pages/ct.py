@@ -12,9 +12,8 @@ from medmodels.ct_detector import (
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
-    UNSCORED_MALIGNANCY_NOTE, candidate_crop_note, candidate_table, detector_performance_note, malignancy_of_candidates,
-    malignancy_performance_note, no_lung_fields_note, patch_at, references_on_slice, series_strip_figure, start_slice,
-    suspicious_slices,
+    candidate_table, detector_performance_note, malignancy_caption, malignancy_of_candidates, no_lung_fields_note,
+    patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
 from medmodels.ct_scope import analysis_refusal, untested_acquisition_note
 from medmodels.ct_view import ct_slice_figure
@@ -186,13 +185,8 @@ if image is not None:
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                                   key="ct_candidates")
             st.caption(detector_performance_note(cache.model_card("ct-detector")))
-            st.caption("Malignancy likelihood: the malignancy CNN on a crop around the candidate. "
-                       + (candidate_crop_note(malignancy_model.card) + " " if malignancy_model is not None else "")
-                       + "Members' range: the lowest and highest likelihood of the ensemble's networks; a wide range "
-                       "means they disagree and the likelihood is less certain. "
-                       + (malignancy_performance_note(malignancy_model.card) if malignancy_model is not None else "")
-                       + (" " + UNSCORED_MALIGNANCY_NOTE
-                          if malignancy_model is not None and table["malignancy likelihood"].isna().any() else ""))
+            st.caption(malignancy_caption(malignancy_model.card if malignancy_model is not None else None,
+                                          bool(table["malignancy likelihood"].isna().any())))
             if malignancy_model is not None:
                 show_provenance(malignancy_series_provenance(image.series_uid, malignancy_model.card))
             rows = picked.selection.rows if picked else []

@@ -56,6 +56,8 @@ PAD_VALIDATION_AUC = {
 }
 
 
+#: The card's name and display title.
+MODEL_TITLE = "CT nodule malignancy CNN (2-D crop)"
 #: How the crops of automatic candidates differ from the reader crops the model learnt from.
 CANDIDATE_CROP_LIMITATION = (
     "On automatic candidates (CT page, command line) there is no reader outline: the crop is a box of the "
@@ -143,8 +145,9 @@ def make_card(split, sets: dict[str, CropSet], histories, temperature, bias, thr
               f"test {split.test_fraction:.0%} and validation {split.validation_fraction:.0%} of patients")
     best = [max(h, key=lambda e: e["val_auc"])["epoch"] for h in histories]
     return {
-        "name": "CT nodule malignancy CNN (2-D crop)",
-        "title": "CT nodule malignancy CNN (2-D crop)",
+        # This card's identifier was always its readable title; the two stay the same.
+        "name": MODEL_TITLE,
+        "title": MODEL_TITLE,
         "version": VERSION,
         "task": "benign vs malignant LIDC nodule from one 2-D crop at true physical scale",
         "intended_use": "decision support for review and teaching; not a diagnostic device",
