@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .ct_view import ct_slice_figure
-from .windowing import Window, apply_window
+from .windowing import Window
 
 #: Transparent at 0 so the CT shows through where the detector sees nothing.
 HEAT_COLOURSCALE = [[0.0, "rgba(255,255,0,0)"], [0.2, "rgba(255,200,0,0.5)"], [0.6, "rgba(255,90,0,0.8)"],
@@ -100,18 +100,32 @@ def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], windo
     return fig
 
 
+#: Grad-CAM colours, distinct from the probability map's: transparent where the map is near 0 so the anatomy under a
+#: low-attribution region stays readable (a uniform tint over the whole patch hid it).
+CAM_COLOURSCALE = [[0.0, "rgba(40,60,200,0)"], [0.15, "rgba(40,90,230,0.15)"], [0.4, "rgba(20,200,220,0.55)"],
+                   [0.7, "rgba(250,200,30,0.8)"], [1.0, "rgba(220,20,20,0.95)"]]
+
+
 def zoom_figure(patch_hu: np.ndarray, cam: np.ndarray, window: Window, *, opacity: float, title: str = "",
                 pixel_mm: float = 0.7) -> go.Figure:
-    """A patch (at the model's spacing) with its Grad-CAM map over it."""
-    grey = apply_window(patch_hu, window)
+    """A patch (at the model's spacing) with its Grad-CAM map over it, a scale bar and a cross on its centre.
+
+    Args:
+        patch_hu: (n, n) in HU at ``pixel_mm`` spacing, centred on the scored point.
+        cam: (n, n) Grad-CAM in [0, 1]; NaN is drawn as 0.
+        window: display window.
+        opacity: of the Grad-CAM layer, in [0, 1].
+    """
+    fig = ct_slice_figure(patch_hu, (pixel_mm, pixel_mm), window, title=title)
     size = patch_hu.shape[0]
     axis = (np.arange(size) + 0.5) * pixel_mm
-    fig = go.Figure(go.Image(z=np.repeat(grey[:, :, None], 3, axis=2), dx=pixel_mm, dy=pixel_mm,
-                             x0=pixel_mm / 2, y0=pixel_mm / 2, hoverinfo="skip"))
     cam = np.nan_to_num(np.asarray(cam, dtype=np.float32))
-    fig.add_trace(go.Heatmap(x=axis, y=axis, z=cam, zmin=0, zmax=1, colorscale="Jet", opacity=opacity,
+    fig.add_trace(go.Heatmap(x=axis, y=axis, z=cam, zmin=0, zmax=1, colorscale=CAM_COLOURSCALE, opacity=opacity,
                              colorbar=dict(title="Grad-CAM", thickness=12, len=0.8),
                              hovertemplate="Grad-CAM %{z:.2f}<extra></extra>"))
-    fig.update_layout(title=title, height=420, margin=dict(l=10, r=10, t=40, b=10),
-                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x", autorange="reversed"))
+    # The detector scored the patch as a whole; the cross marks the point it is centred on.
+    centre = size * pixel_mm / 2
+    fig.add_trace(go.Scatter(x=[centre], y=[centre], mode="markers", hoverinfo="skip", showlegend=False,
+                             marker=dict(symbol="cross-thin-open", size=14, color="cyan", line=dict(width=1.5))))
+    fig.update_layout(height=440, width=560, dragmode=False)
     return fig

@@ -31,6 +31,18 @@ def test_figures_carry_opacity_and_colour_bars():
     assert not np.isnan(np.asarray(zoom.data[1].z)).any() and zoom.data[1].opacity == 0.6
 
 
+def test_zoom_marks_the_scored_centre_has_a_scale_bar_and_shows_anatomy_where_grad_cam_is_low():
+    hu = np.full((64, 64), -800.0, np.float32)
+    cam = np.zeros((64, 64), np.float32)
+    cam[28:36, 28:36] = 1.0
+    zoom = zoom_figure(hu, cam, PRESETS["Lung"], opacity=0.5, pixel_mm=0.7)
+    cross = zoom.data[-1]
+    assert (cross.x[0], cross.y[0]) == (22.4, 22.4)  # centre of a 64 × 0.7 mm = 44.8 mm field
+    assert [a.text for a in zoom.layout.annotations] == ["10 mm"]
+    colours = zoom.data[1].colorscale
+    assert colours[0][1].endswith(",0)") and colours[-1][1] != colours[0][1]  # zero attribution is fully transparent
+
+
 def test_nearby_candidates_share_one_label_on_the_strongest_and_keep_their_own_hover():
     from medmodels.ct_analysis_view import grouped_labels
 
