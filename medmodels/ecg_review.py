@@ -13,6 +13,7 @@ import pandas as pd
 
 from .ecg import AAMI_CLASSES
 from .ecg.agreement import MATRIX_LABELS, class_metrics, confusion_matrix, match_beats
+from .ecg.beats import LOCAL_RR_HALF_WIDTH, rr_features
 from .ecg.mitdb import AAMI_MAP
 from .ecg.reading import is_lead_ii
 from .wfdb_io import Annotations
@@ -178,3 +179,26 @@ def no_regular_beats_note(summary: dict, card: dict) -> str | None:
                  f"{check['annotated_noisy_windows_flagged']} of {check['annotated_noisy_windows']} noisy ones, so "
                  "no warning does not rule either out.")
     return text
+
+
+def rr_context_note(beat_samples: np.ndarray, fs: float, index: int) -> str:
+    """One beat's timing in words: the RR intervals around it, which the classifier takes as inputs beside the
+    waveform but which the waveform saliency cannot shade (prematurity is the strongest cue for S beats).
+
+    Args:
+        beat_samples: (n,) R-peak sample indices of every beat of the record, ascending.
+        fs: sampling rate (Hz) of ``beat_samples``.
+        index: the beat, 0-based.
+    """
+    samples = np.asarray(beat_samples, dtype=np.float64)
+    if samples.size < 2:
+        return "Only one beat was found, so the model had no RR intervals to weigh."
+    pre_ratio, post_ratio, local_s = rr_features(
+        samples, fs, ("pre_rr / local_mean_rr", "post_rr / local_mean_rr", "local_mean_rr_s"))[index]
+    rr_s = np.diff(samples) / fs
+    # rr_features lends the first beat its next interval and the last its previous one; say so rather than
+    # present a borrowed interval as measured.
+    pre = "none (first beat)" if index == 0 else f"{rr_s[index - 1]:.2f} s ({100 * pre_ratio:.0f} %)"
+    post = "none (last beat)" if index == samples.size - 1 else f"{rr_s[index]:.2f} s ({100 * post_ratio:.0f} %)"
+    return (f"Timing, which the model also weighs but the shading does not cover: RR before {pre}, RR after {post}; "
+            f"percentages of the local mean RR, {local_s:.2f} s over the {2 * LOCAL_RR_HALF_WIDTH + 1} intervals around the beat.")

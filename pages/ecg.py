@@ -12,7 +12,8 @@ from medmodels.ecg_analysis_view import (
 from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
     UNDEFINED_FIGURE_NOTE, agreement_with_reference, burden_table, events_table, held_out_caption,
-    held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, untested_lead_note,
+    held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, rr_context_note,
+    untested_lead_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
@@ -183,7 +184,8 @@ if record is not None:
                 title=f"Beat {index + 1} at {analysis.beat_samples[index] / record.fs:.2f} s: "
                       f"{analysis.labels[index]} ({probs})", opacity=opacity), width="content")
             st.caption("Shading: Grad-CAM saliency, the samples that most drove this class. "
-                       "Saliency shows what the model used, not why the beat is abnormal.")
+                       "Saliency shows what the model used, not why the beat is abnormal. "
+                       + rr_context_note(analysis.beat_samples, record.fs, index))
         else:
             st.caption("Pick a beat in the table to jump the strip to it and see its saliency.")
 

@@ -156,6 +156,64 @@ def test_ct_example_is_scored_by_the_held_out_fold_with_its_reference_nodule_dra
     _shoot(page, "ct-example-held-out")
 
 
+def _pick_table_row(page, table, row: int) -> None:
+    """Tick row ``row`` (0-based) of a single-row-selection dataframe: its checkbox column, below the header."""
+    table.scroll_into_view_if_needed()
+    box = table.bounding_box()  # relative to the viewport, so read after scrolling
+    page.mouse.click(box["x"] + 12, box["y"] + 35 * (row + 1) + 17)
+
+
+#: Each drawn plotly figure's title (Streamlit wraps it in <b>: tags stripped), x range and "type:marker symbol"s.
+_PLOTS_JS = ("() => [...document.querySelectorAll('.js-plotly-plot')].map(el => "
+             "({title: (((el.layout || {}).title || {}).text || '').replace(/<[^>]+>/g, ''),"
+             " xrange: ((el.layout || {}).xaxis || {}).range,"
+             " traces: (el.data || []).map(t => t.type + ':' + ((t.marker || {}).symbol || ''))}))")
+
+
+def _plot_layouts(page) -> list[dict]:
+    return page.evaluate(_PLOTS_JS)
+
+
+def _wait_for_plot_titled(page, start: str) -> dict:
+    page.wait_for_function(f"start => ({_PLOTS_JS})().some(p => p.title.startsWith(start))", arg=start,
+                           timeout=60_000)
+    return next(p for p in _plot_layouts(page) if p["title"].startswith(start))
+
+
+def test_picking_a_candidate_zooms_on_it_with_grad_cam(server, page):
+    from data_paths import require_data
+
+    require_data("ct", "lidc")
+    page.goto(f"{server}/ct")
+    # The caption under the table is written after it: by then the page above has its final layout.
+    page.get_by_text("Nodule probability: the detector's score").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1000)
+    _pick_table_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)
+    page.get_by_text("Grad-CAM opacity").wait_for(timeout=60_000)
+    zoom = _wait_for_plot_titled(page, "candidate #1: nodule probability")
+    assert "heatmap:" in zoom["traces"] and "scatter:cross-thin-open" in zoom["traces"]  # Grad-CAM and the centre
+    _assert_no_error(page)
+    _shoot(page, "ct-candidate-zoom")
+
+
+def test_picking_a_beat_jumps_the_strip_and_shows_its_saliency_and_timing(server, page, mitdb):
+    page.goto(f"{server}/ecg")
+    page.get_by_text("ECG review").first.wait_for(timeout=60_000)
+    _upload(page, [mitdb / "119.hea", mitdb / "119.dat"])
+    table = page.locator('[data-testid="stDataFrame"]').filter(has_text="p(V)").first
+    table.wait_for(timeout=90_000)
+    _pick_table_row(page, table, 3)  # 119's fourth V beat, past the first 10 s strip: the strip must move
+    page.get_by_text("Saliency opacity").wait_for(timeout=60_000)
+    page.get_by_text("RR before").first.wait_for(timeout=30_000)
+    beat = _wait_for_plot_titled(page, "Beat ")
+    at_s = float(beat["title"].split(" at ")[1].split(" s")[0])
+    assert at_s > 15 and ": V (" in beat["title"]
+    strips = [p["xrange"] for p in _plot_layouts(page) if p["xrange"] and p["xrange"][1] - p["xrange"][0] < 20]
+    assert any(low <= at_s <= high for low, high in strips)  # the 10 s strip now shows the picked beat
+    _assert_no_error(page)
+    _shoot(page, "ecg-beat-pick")
+
+
 def test_junk_upload_shows_an_error_in_the_browser(server, page, tmp_path):
     junk = tmp_path / "junk.dcm"
     junk.write_bytes(b"this is not DICOM" * 20)

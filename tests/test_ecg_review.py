@@ -10,7 +10,7 @@ import pytest
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg_review import (
     burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
-    untested_lead_note,
+    rr_context_note, untested_lead_note,
 )
 
 SUMMARY = {"class_counts": {"N": 90, "S": 6, "V": 4, "F": 0, "Q": 0},
@@ -83,3 +83,15 @@ def test_lead_ii_under_its_usual_names_gets_no_untested_lead_note(name):
 def test_any_other_lead_is_told_the_held_out_figures_do_not_apply(name):
     note = untested_lead_note(name)
     assert f"lead {name} was not measured" in note and "trained and tested on lead MLII" in note
+
+
+def test_rr_context_note_gives_a_premature_beats_short_then_long_intervals_against_the_local_mean():
+    fs = 360.0
+    rr_s = [0.8] * 15 + [0.48, 1.12] + [0.8] * 15  # beat 16 comes early and is followed by a compensatory pause
+    beats = np.round(np.concatenate([[0.0], np.cumsum(rr_s)]) * fs).astype(np.int64)
+    note = rr_context_note(beats, fs, 16)
+    assert "RR before 0.48 s (60 %)" in note and "RR after 1.12 s (140 %)" in note  # local mean 0.80 s
+    assert "local mean RR, 0.80 s over the 21 intervals" in note
+    assert "RR before none (first beat)" in rr_context_note(beats, fs, 0)  # not the borrowed next interval
+    assert "RR after none (last beat)" in rr_context_note(beats, fs, beats.size - 1)
+    assert "no RR intervals" in rr_context_note(beats[:1], fs, 0)
