@@ -1,4 +1,4 @@
-"""Shared fixtures: the data folder (tests that need it skip with a reason when it is absent)."""
+"""Shared fixtures: the data folder (tests that need it skip with a reason when it is absent; fail in CI)."""
 
 from __future__ import annotations
 

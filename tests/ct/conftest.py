@@ -5,16 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from data_paths import require_data
+from data_paths import require_data, require_file
 
 
 @pytest.fixture(scope="session")
 def malignancy_model():
-    """The committed model (read-only wrapper), or skip when the weights are missing."""
+    """The committed model (read-only wrapper), or skip when the weights are missing (fail in CI)."""
     from medmodels.ct.malignancy import MODEL_DIR, WEIGHTS_FILE, load_model
 
-    if not (MODEL_DIR / WEIGHTS_FILE).is_file():
-        pytest.skip("committed CT malignancy weights missing; run `python -m medmodels.ct.malignancy_train`")
+    require_file(MODEL_DIR / WEIGHTS_FILE,
+                 "committed CT malignancy weights missing; run `python -m medmodels.ct.malignancy_train`")
     return load_model()
 
 

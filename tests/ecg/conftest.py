@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from data_paths import require_file
 
 
 @pytest.fixture(scope="session")
@@ -10,8 +11,7 @@ def classifier():
     """The committed beat classifier (cached, read-only)."""
     from medmodels.ecg.model import MODEL_DIR, WEIGHTS_FILE, cached_classifier
 
-    if not (MODEL_DIR / WEIGHTS_FILE).exists():
-        pytest.skip("committed weights missing; run `python -m medmodels.train ecg`")
+    require_file(MODEL_DIR / WEIGHTS_FILE, "committed ECG classifier weights missing; run `python -m medmodels.train ecg`")
     return cached_classifier()
 
 
