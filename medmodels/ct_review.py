@@ -206,7 +206,8 @@ def no_lung_fields_note(hu_slice: np.ndarray) -> str:
 
 
 def detector_performance_note(card: dict) -> str:
-    """One sentence for the page: the detector's held-out figures, and how few nodules they rest on.
+    """Sentences for the page: the detector's score is a ranking score, not a calibrated probability; its
+    held-out figures, and how few nodules they rest on.
 
     Read from the detector card's ``test_data.folds``; empty when it has none.
     """
@@ -215,9 +216,39 @@ def detector_performance_note(card: dict) -> str:
     if not figures or not folds:
         return ""
     nodules = sum(len(fold.get("nodules", [])) for fold in folds.values())
-    return (f"Nodule probability: the detector's score. Its held-out test rests on {len(folds)} series with "
-            f"{nodules} LUNA16 reference nodules ({figures}): false candidates can rank above a true nodule, so "
-            "read every listed candidate.")
+    return (f"Nodule probability: the detector's score, {_ranking_score_note(card)} Its held-out test rests on "
+            f"{len(folds)} series with {nodules} LUNA16 reference nodules: {figures}. False candidates can rank "
+            "above a true nodule, so read every listed candidate.")
+
+
+def _ranking_score_note(card: dict) -> str:
+    """Why the detector's score is not a calibrated probability, with the held-out counts that show it."""
+    patches = card.get("training_data", {}).get("patches_final_model", {})
+    total, positive = patches.get("total"), patches.get("positive")
+    weighting = (f" (training weighted nodule patches {(total - positive) / positive:.1f}× to balance the classes, "
+                 "and nothing recalibrates the score)" if total and positive else "")
+    text = (f"for ranking candidates, not a calibrated probability{weighting}: 0.99 does not mean that 99 % of such "
+            "candidates are nodules.")
+    counts = [_false_candidates_at_threshold(fold) for fold in card.get("test_data", {}).get("folds", {}).values()]
+    counts = [c for c in counts if c]
+    if counts:
+        text += (" On the held-out series, scored as here, most high-scoring candidates were not nodules: "
+                 + "; ".join(counts) + ".")
+    return text
+
+
+def _false_candidates_at_threshold(fold: dict) -> str:
+    """"N false candidates scored at least t, the score that finds every reference nodule of <series>", from a
+    fold's FP/slice at 90 % sensitivity (its threshold is the ⌈0.9·n⌉-th best nodule score), or ""."""
+    scores = sorted((n["score"] for n in fold.get("nodules", []) if n.get("score") is not None), reverse=True)
+    fp_per_slice, slices = fold.get("fp_per_slice", {}).get("90%"), fold.get("slices")
+    if not scores or fp_per_slice is None or not slices:
+        return ""
+    found = math.ceil(0.9 * len(scores))
+    which = (f"every reference nodule of {fold.get('test', 'the series')}" if found == len(scores)
+             else f"{found} of the {len(scores)} reference nodules of {fold.get('test', 'the series')}")
+    return (f"{round(fp_per_slice * slices)} false candidates scored at least {scores[found - 1]:.3f}, the score "
+            f"that finds {which}")
 
 
 def candidate_crop_note(card: dict) -> str:

@@ -87,7 +87,11 @@ def _malignancy_figures(card: dict) -> str:
 
 
 def detector_held_out_figures(card: dict) -> str:
-    """The nodule detector card's held-out ranks and patch AUC per held-out series ("" without folds)."""
+    """The nodule detector card's held-out ranks and patch AUC per held-out series ("" without folds).
+
+    Where a fold keeps ``with_all_candidates_averaged`` (the untuned inference rule), its ranks stand
+    beside the committed rule's, whose test-time-averaging cut-off was set after seeing a held-out rank.
+    """
     folds = card.get("test_data", {}).get("folds", {})
     parts = []
     for fold in folds.values():
@@ -98,10 +102,20 @@ def detector_held_out_figures(card: dict) -> str:
         part = (f"{fold.get('test', '?')}: nodule{'s' if len(nodules) > 1 else ''} ranked {ranks} of "
                 f"{nodules[0].get('candidates_on_slice', '?')} candidates on {'their' if len(nodules) > 1 else 'its'} "
                 "central slice")
+        untuned = fold.get("with_all_candidates_averaged", {}).get("ranks")
+        if untuned:
+            part += f" (untuned rule: {', '.join(str(r) for r in untuned)})"
         if "auc" in fold.get("patch_auc", {}):
             part += f", patch AUC {fold['patch_auc']['auc']:.3f}"
         parts.append(part)
-    return ("held-out series, " + "; ".join(parts)) if parts else ""
+    if not parts:
+        return ""
+    text = "held-out series, " + "; ".join(parts)
+    if any("with_all_candidates_averaged" in fold for fold in folds.values()):
+        text += ("; the first ranks average test-time views only for each slice's best candidates, a cut-off set "
+                 "after seeing a held-out nodule's rank, so they are tuned on these series; the untuned rule "
+                 "averages every candidate")
+    return text
 
 
 def _generator_figures(card: dict) -> str:

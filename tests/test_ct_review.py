@@ -111,9 +111,31 @@ def test_the_detector_note_gives_its_held_out_figures_and_how_few_nodules_they_r
         "fold-B": {"test": "P1", "nodules": [{"rank_on_central_slice": 4, "candidates_on_slice": 80}]},
     }}}
     note = detector_performance_note(card)
-    assert note.startswith("Nodule probability: the detector's score. Its held-out test rests on 2 series with 3 ")
+    assert note.startswith("Nodule probability: the detector's score, for ranking candidates, not a calibrated "
+                           "probability: 0.99 does not mean that 99 % of such candidates are nodules.")
+    assert "Its held-out test rests on 2 series with 3 LUNA16 reference nodules" in note
     assert "P2: nodules ranked 2, 5 of 80" in note and "P1: nodule ranked 4 of 80" in note
+    assert "untuned" not in note  # no untuned figures in this card, so nothing is labelled tuned either
     assert detector_performance_note({}) == "" and detector_performance_note({"test_data": {"folds": {}}}) == ""
+
+
+def test_the_committed_detector_note_says_the_score_is_not_calibrated_and_shows_untuned_ranks():
+    from medmodels.ct_detector import read_detector_card
+
+    card = read_detector_card()
+    note = detector_performance_note(card)
+    patches = card["training_data"]["patches_final_model"]
+    weight = (patches["total"] - patches["positive"]) / patches["positive"]
+    assert f"training weighted nodule patches {weight:.1f}×" in note and "nothing recalibrates" in note
+    # FP/slice at 90 % sensitivity × slices = false candidates at or above the lowest nodule score
+    fold_b = card["test_data"]["folds"]["fold-B"]
+    false_b = round(fold_b["fp_per_slice"]["90%"] * fold_b["slices"])
+    assert false_b > len(fold_b["nodules"])  # most candidates at that score are not nodules
+    assert (f"{false_b} false candidates scored at least {fold_b['nodules'][0]['score']:.3f}, the score that "
+            "finds every reference nodule of LIDC-IDRI-0001") in note
+    # the committed rule's cut-off was set on a held-out rank: the untuned ranks stand beside its ranks
+    untuned = card["test_data"]["folds"]["fold-A"]["with_all_candidates_averaged"]["ranks"]
+    assert f"(untuned rule: {', '.join(map(str, untuned))})" in note and "tuned on these series" in note
 
 
 def test_the_candidate_table_shows_the_malignancy_members_range_for_listed_candidates():

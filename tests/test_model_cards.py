@@ -30,6 +30,13 @@ def test_each_family_gets_its_held_out_figures():
     assert held_out_headline(DETECTOR_CARD) == (
         "held-out series, P2: nodules ranked 2, 5 of 80 candidates on their central slice, patch AUC 0.995; "
         "P1: nodule ranked 4 of 80 candidates on its central slice")
+    untuned = {"test_data": {"folds": {"fold-A": {**DETECTOR_CARD["test_data"]["folds"]["fold-A"],
+                                                  "with_all_candidates_averaged": {"ranks": [2, 7]}}}}}
+    assert held_out_headline(untuned) == (
+        "held-out series, P2: nodules ranked 2, 5 of 80 candidates on their central slice (untuned rule: 2, 7), "
+        "patch AUC 0.995; the first ranks average test-time views only for each slice's best candidates, a cut-off "
+        "set after seeing a held-out nodule's rank, so they are tuned on these series; the untuned rule averages "
+        "every candidate")
     assert held_out_headline(CT_GAN_CARD).endswith("AUC 0.70 (trained on real: 0.87)")
     assert held_out_headline(ECG_GAN_CARD).endswith(
         "accuracy 83.3 % (trained on real: 96.0 %); F1 (%) synthetic vs real training S 40 vs 54, V 40 vs 81")
@@ -79,3 +86,21 @@ def test_the_detector_cards_nodule_count_in_words_matches_its_folds():
     assert nodules == 4
     assert f"{_count_words(nodules)} native nodules in total" in card["metrics_note"]
     assert _count_words(4) == "Four" and _count_words(12) == "12"
+
+
+def test_the_detector_training_writes_the_committed_cards_text():
+    """Re-running the card's own command must not write a different description of the same figures."""
+    import pandas as pd
+
+    from medmodels.ct_detector import DETECTOR_DIR, read_detector_card
+    from medmodels.ct_detector_train import build_card
+
+    card = read_detector_card()
+    training, test = card["training_data"], card["test_data"]
+    patients = lambda n: pd.DataFrame({"patient_id": [f"P{i}" for i in range(n)]})  # noqa: E731
+    rebuilt = build_card(DETECTOR_DIR, test["folds"], 1706, patients(548), patients(140),
+                         training["patches_final_model"]["total"], training["patches_final_model"]["positive"],
+                         card["training_seconds"], training["series_uids"], test["acquisition"])
+    assert {**rebuilt, "date": card["date"]} == card
+    assert card["seed"] == 20261124 and "24 best of each slice" in card["inference"]
+    assert "tuned on the held-out series" in card["metrics_note"] and "not a calibrated probability" in card["metrics_note"]
