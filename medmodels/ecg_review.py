@@ -84,7 +84,7 @@ UNDEFINED_FIGURE_NOTE = ("None: not defined, because there were no reference bea
 
 
 def held_out_caption(card: dict) -> str:
-    """What the held-out columns of :func:`burden_table` mean, and the calibration of the probabilities."""
+    """What the held-out columns of :func:`burden_table` mean, and what the card's calibration error measures."""
     test = card.get("metrics", {}).get("test_metrics", {})
     if not held_out_class_figures(card):
         return "This model card has no held-out figures."
@@ -92,9 +92,20 @@ def held_out_caption(card: dict) -> str:
             "from the same detector as here. Se: of the reference beats of a class, the % the model called that "
             "class. +P: of the model's calls of a class, the % that were right. " + UNDEFINED_FIGURE_NOTE)
     if "ece_ds2_reference_beats" in test:
-        text += (f" The beat probabilities are calibrated: expected calibration error on those records "
-                 f"{100 * test['ece_ds2_reference_beats']:.1f} %.")
+        ece = 100 * test["ece_ds2_reference_beats"]
+        text += (f" Calibration: expected calibration error of the top label {ece:.1f} % on those records at the "
+                 "reference beat positions" + _n_share(test)
+                 + "; it is not a per-class guarantee, e.g. for an S or V probability.")
     return text
+
+
+def _n_share(test: dict) -> str:
+    """The clause giving N beats' share of the DS2 reference beats (it dominates a top-label ECE); "" without counts."""
+    rows = test.get("reference_beats", {})
+    counts = {cls: row.get("n_reference") for cls, row in rows.items() if isinstance(row, dict)}
+    if not counts.get("N") or None in counts.values():
+        return ""
+    return f", where N beats are {100 * counts['N'] / sum(counts.values()):.0f} % of the beats and dominate it"
 
 
 def burden_table(summary: dict, held_out: dict[str, dict] | None = None) -> pd.DataFrame:

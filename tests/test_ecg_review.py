@@ -40,7 +40,21 @@ def test_without_card_figures_the_table_has_counts_only():
 def test_the_caption_names_the_split_and_the_calibration_error():
     caption = held_out_caption(CARD)
     assert caption.startswith("Held-out: on DS2 (2 records), patients the model never saw")
-    assert "expected calibration error on those records 1.4 %" in caption
+    assert "expected calibration error of the top label 1.4 % on those records at the reference beat positions" \
+        in caption
+    assert "not a per-class guarantee" in caption and "calibrated:" not in caption
+    assert "N beats are" not in caption  # this card has no reference-beat counts to give N's share
+
+
+def test_the_committed_cards_calibration_error_is_said_to_be_dominated_by_n_beats():
+    from medmodels.ecg.model import read_card
+
+    test = read_card()["metrics"]["test_metrics"]
+    counts = {cls: row["n_reference"] for cls, row in test["reference_beats"].items() if isinstance(row, dict)}
+    caption = held_out_caption(read_card())
+    assert f"top label {100 * test['ece_ds2_reference_beats']:.1f} %" in caption
+    share = counts["N"] / sum(counts.values())
+    assert share > 0.5 and f"N beats are {100 * share:.0f} % of the beats and dominate it" in caption
     assert "None: not defined" in caption  # the Q row's +P is None: no Q calls on DS2
 
 

@@ -103,4 +103,5 @@ def test_the_detector_training_writes_the_committed_cards_text():
                          card["training_seconds"], training["series_uids"], test["acquisition"])
     assert {**rebuilt, "date": card["date"]} == card
     assert card["seed"] == 20261124 and "24 best of each slice" in card["inference"]
-    assert "tuned on the held-out series" in card["metrics_note"] and "not a calibrated probability" in card["metrics_note"]
+    assert "tuned on the held-out series" in card["metrics_note"]
+    assert "not a calibrated probability" in card["metrics_note"]
