@@ -38,3 +38,25 @@ def show_provenance(provenance) -> None:
     """A :class:`medmodels.provenance.Provenance` note: a warning when the model was trained on this input."""
     if provenance is not None:
         show_note(provenance.note, provenance.seen_in_training, ":material/model_training:")
+
+
+def reveal_toggle(label: str, key: str, shown_for) -> bool:
+    """A switch revealing patient-identifying data that turns itself off when ``shown_for`` (the image or record)
+    changes: revealing one patient's header must not reveal the next upload's without a new request."""
+    import streamlit as st
+
+    if st.session_state.get(f"{key}_of") != shown_for:
+        st.session_state[f"{key}_of"] = shown_for
+        st.session_state[key] = False
+    return st.toggle(label, key=key)
+
+
+def picked_row(event, n_rows: int) -> int | None:
+    """The row picked in a single-row-selection ``st.dataframe`` event, or None.
+
+    A selection can outlive its table (a filter shortened it, or another slice
+    or record replaced it); a row it names that no longer exists is no pick.
+    Pages also key such tables by what they show, so a stale pick is cleared.
+    """
+    rows = event.selection.rows if event else []
+    return rows[0] if rows and 0 <= rows[0] < n_rows else None

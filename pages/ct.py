@@ -22,7 +22,7 @@ from medmodels.model_cards import card_summary
 from medmodels.provenance import malignancy_series_provenance
 from medmodels.text import CT_UPLOAD_HELP, INTENDED_USE
 from medmodels.windowing import PRESETS, Window
-from pages import run_through_router, show_note, show_provenance
+from pages import picked_row, reveal_toggle, run_through_router, show_note, show_provenance
 
 run_through_router()
 
@@ -50,9 +50,14 @@ def choose_window(image) -> Window:
     if preset != "Custom":
         return PRESETS[preset]
     low, high = float(np.nanmin(image.hu)), float(np.nanmax(image.hu))
-    default = PRESETS["Lung"] if image.is_ct else Window(max(high - low, 1.0), (high + low) / 2)
-    width = st.number_input("Width (HU)", min_value=1.0, max_value=10000.0, value=float(default.width))
-    level = st.number_input("Level (HU)", min_value=-5000.0, max_value=70000.0, value=float(default.level))
+    span = max(high - low, 1.0)
+    default = PRESETS["Lung"] if image.is_ct else Window(span, (high + low) / 2)
+    # The bounds widen with the image: a 16-bit radiograph or a rescaled MR spans more than any CT window.
+    unit = "HU" if image.is_ct else "stored value"
+    width = st.number_input(f"Width ({unit})", min_value=1.0, max_value=max(10000.0, 2 * span),
+                            value=float(default.width))
+    level = st.number_input(f"Level ({unit})", min_value=min(-5000.0, low - span), max_value=max(70000.0, high + span),
+                            value=float(default.level))
     return Window(width, level)
 
 
@@ -182,25 +187,26 @@ if image is not None:
         malignancy = malignancies.get(index)
         table = candidate_table(scored, index + 1, malignancy)
         if len(table):
+            # Keyed by image and slice: a pick is a row of this slice's table, not of the next slice's.
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
-                                  key="ct_candidates")
+                                  key=f"ct_candidates:{image_key}:{index}")
             st.caption(detector_performance_note(cache.model_card("ct-detector")))
             st.caption(malignancy_caption(malignancy_model.card if malignancy_model is not None else None,
                                           bool(table["malignancy likelihood"].isna().any())))
             if malignancy_model is not None:
                 show_provenance(malignancy_series_provenance(image.series_uid, malignancy_model.card))
-            rows = picked.selection.rows if picked else []
+            row = picked_row(picked, len(table))
         else:
             st.caption("No candidate above 5 % on this slice.")
-            rows = []
+            row = None
         with st.expander("Zoom on any point"):
             point = st.columns(3)
             point_row = point[0].number_input("Row (pixel)", 0, image.hu.shape[1] - 1, image.hu.shape[1] // 2)
             point_col = point[1].number_input("Column (pixel)", 0, image.hu.shape[2] - 1, image.hu.shape[2] // 2)
             use_point = point[2].toggle("Zoom here", value=False)
-        if rows or use_point:
-            if rows:
-                chosen = table.iloc[rows[0]]
+        if row is not None or use_point:
+            if row is not None:
+                chosen = table.iloc[row]
                 r, c, label = float(chosen["row"]), float(chosen["col"]), f"candidate #{int(chosen['rank'])}"
             else:
                 r, c, label = float(point_row), float(point_col), f"point ({point_row}, {point_col})"
@@ -226,7 +232,7 @@ if image is not None:
                     expanded=False)
 
     with st.expander("Full DICOM header (may contain patient-identifying information)"):
-        if st.toggle("Reveal all header tags", value=False, key="reveal_dicom"):
+        if reveal_toggle("Reveal all header tags", "reveal_dicom", image_key):
             st.dataframe(pd.DataFrame(image.all_tags()), hide_index=True)
         else:
             st.caption("Hidden by default. Only technical tags are shown above.")

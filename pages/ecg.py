@@ -21,7 +21,7 @@ from medmodels.provenance import ecg_record_provenance
 from medmodels.sources import expand_sources
 from medmodels.text import ECG_UPLOAD_HELP, INTENDED_USE
 from medmodels.wfdb_io import group_records, load_ecg_files
-from pages import run_through_router, show_note, show_provenance
+from pages import picked_row, reveal_toggle, run_through_router, show_note, show_provenance
 
 run_through_router()
 
@@ -59,12 +59,13 @@ def choose_record():
     return cache.example_ecg(label), ("example", label)
 
 
-def jump_to_selected_beat(analysis, fs: float, length_s: float) -> None:
-    """When a beat was picked in the table, centre the strip on it (before the slider is drawn)."""
+def jump_to_selected_beat(analysis, analysed, fs: float, length_s: float) -> None:
+    """When a beat of this analysis (``analysed``: record and lead) was picked in the table, centre the strip on it
+    (before the slider is drawn)."""
     picked = st.session_state.get("beat_pick")
-    if picked is not None and picked != st.session_state.get("beat_pick_done"):
+    if picked is not None and picked[0] == analysed and picked != st.session_state.get("beat_pick_done"):
         st.session_state["beat_pick_done"] = picked
-        st.session_state["ecg_start"] = float(max(analysis.beat_samples[picked] / fs - length_s / 2, 0.0))
+        st.session_state["ecg_start"] = float(max(analysis.beat_samples[picked[1]] / fs - length_s / 2, 0.0))
 
 
 try:
@@ -100,7 +101,7 @@ if record is not None:
         analysis = None
 
     if analysis is not None:
-        jump_to_selected_beat(analysis, record.fs, length_s)
+        jump_to_selected_beat(analysis, (record_key, lead), record.fs, length_s)
         show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, cache.model_card("ecg")))
         other_lead = untested_lead_note(record.lead_names[lead])
         if other_lead:
@@ -167,13 +168,14 @@ if record is not None:
                                          format_func=lambda c: f"{c}: {CLASS_NAMES[c]}")
         min_prob = filters[1].slider("Minimum probability", 0.0, 1.0, 0.0, 0.05)
         shown = table[table["class"].isin(classes) & (table["probability"] >= min_prob)]
-        picked = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="beat_table",
-                              height=260)
-        rows = picked.selection.rows if picked else []
-        if rows:
-            index = int(shown.iloc[rows[0]]["beat"]) - 1
-            if st.session_state.get("beat_pick") != index:
-                st.session_state["beat_pick"] = index
+        # Keyed by what the table shows: a pick is a row of this record, lead and filter, not of the next one.
+        picked = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="single-row", height=260,
+                              key=f"beat_table:{record_key}:{lead}:{','.join(classes)}:{min_prob}")
+        row = picked_row(picked, len(shown))
+        if row is not None:
+            index = int(shown.iloc[row]["beat"]) - 1
+            if st.session_state.get("beat_pick") != ((record_key, lead), index):
+                st.session_state["beat_pick"] = ((record_key, lead), index)
                 st.rerun()
             opacity = st.slider("Saliency opacity", 0.0, 1.0, 0.5, 0.05)
             inputs = {name: values[[index]] for name, values in analysis.inputs.items()}
@@ -207,7 +209,7 @@ if record is not None:
 
     if record.comments:
         with st.expander("Header comments (may contain age, sex and diagnoses)"):
-            if st.toggle("Reveal header comments", value=False, key="reveal_ecg"):
+            if reveal_toggle("Reveal header comments", "reveal_ecg", record_key):
                 st.code("\n".join(record.comments))
             else:
                 st.caption("Hidden by default.")

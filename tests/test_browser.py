@@ -214,6 +214,22 @@ def test_picking_a_beat_jumps_the_strip_and_shows_its_saliency_and_timing(server
     _shoot(page, "ecg-beat-pick")
 
 
+def test_a_beat_pick_outlived_by_a_shorter_filtered_table_is_dropped_not_an_error(server, page, mitdb):
+    page.goto(f"{server}/ecg")
+    page.get_by_text("ECG review").first.wait_for(timeout=60_000)
+    _upload(page, [mitdb / "119.hea", mitdb / "119.dat"])
+    table = page.locator('[data-testid="stDataFrame"]').filter(has_text="p(V)").first
+    table.wait_for(timeout=90_000)
+    _pick_table_row(page, table, 5)
+    page.get_by_text("Saliency opacity").wait_for(timeout=60_000)
+    # Minimum probability 1.0 leaves (almost) no rows: row 5 of the old table must not be looked up in the new one.
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Minimum probability").get_by_role("slider")
+    thumb.focus()
+    page.keyboard.press("End")
+    page.get_by_text("Pick a beat in the table").first.wait_for(timeout=60_000)
+    _assert_no_error(page)
+
+
 def test_junk_upload_shows_an_error_in_the_browser(server, page, tmp_path):
     junk = tmp_path / "junk.dcm"
     junk.write_bytes(b"this is not DICOM" * 20)
