@@ -122,8 +122,9 @@ def _generator_figures(card: dict) -> str:
     tstr = card.get("quality", {}).get("tstr", {})
     synthetic, real = tstr.get("TSTR", {}), tstr.get("TRTR", {})
     if "auc" in synthetic and "auc" in real:
-        return (f"a detector trained on synthetic patches, tested on real held-out ones: AUC {synthetic['auc']:.2f} "
-                f"(trained on real: {real['auc']:.2f})")
+        return (f"a detector trained on synthetic patches, tested on held-out ones (real lung; nodules composite: "
+                f"real crops blended into real lung): AUC {synthetic['auc']:.2f} (trained on the training patches, "
+                f"nodules native or composite: {real['auc']:.2f})")
     if "accuracy" in synthetic and "accuracy" in real:
         f1 = ", ".join(f"{c} {synthetic['f1'][c]:.0f} vs {real['f1'][c]:.0f}"
                        for c in ("S", "V") if c in synthetic.get("f1", {}) and c in real.get("f1", {}))

@@ -1,4 +1,8 @@
-"""Quality of the committed generators on held-out real data, written into their cards.
+"""Quality of the committed generators on held-out data, written into their cards.
+
+Held-out data are real beats (ECG) and real lung patches (CT no nodule); the CT
+nodule class is composite: held-out patients' real nodule crops blended into the
+real lung of the held-out series (``gan.data.ct_splits``), not whole real patches.
 
 ``python -m medmodels.evaluate gan {ct,ecg} [--update-card]`` prints the table; training
 calls :func:`finish`, which first chooses between the raw and the EMA generator
@@ -6,18 +10,19 @@ weights by the Fréchet distance to the *training* data (never the held-out
 data), then measures, per class and on the held-out split:
 
 - domain FID: Fréchet distance in our classifier's penultimate features between
-  synthetic samples and one half of the held-out real samples, beside the floor
-  (the other real half vs the same half, at the same size);
+  synthetic samples and one half of the held-out samples, beside the floor
+  (the other held-out half vs the same half, at the same size);
 - precision / recall (Kynkäänniemi et al. 2019, k = 3) against the held-out set;
 - memorisation against two references, each ≈ 1 % for a generator that copies nothing:
   the fraction of synthetic samples nearer (in scaled sample space) to a training
-  sample than the 1st percentile of (a) held-out real samples' nearest-training
+  sample than the 1st percentile of (a) held-out samples' nearest-training
   distances (other patients: also flags a generator that merely follows its
   training patients) and (b) training samples' distances to their nearest *other*
   training sample (the same patients: flags near-copies of single samples), with
   the one-sided binomial p-value of (b) against 1 %;
 - TSTR vs TRTR: the downstream model trained only on synthetic samples vs only on
-  the real training samples (same budget), scored on the held-out real set.
+  the GAN's own training samples (same budget: real, and for CT nodules native or
+  composite), scored on the held-out set.
 """
 
 from __future__ import annotations
@@ -122,8 +127,8 @@ def measure(modality: str, model_dir: Path | None = None) -> dict:
         fake_flat = _flat(modality, fake.values, gen.card)
         memo = metrics.memorisation(fake_flat, _flat(modality, real, gen.card), train_flat)
         within = _memorisation_within_training(fake_flat, train_flat, train_labels, k)
-        # Reference: real *training* samples of the class in place of synthetic ones.  A generator that
-        # reproduced its training distribution perfectly would score about this; the gap to the floor
+        # Reference: *training* samples of the class (CT nodules: native or composite) in place of synthetic
+        # ones.  A generator that reproduced its training distribution perfectly would score about this; the gap to the floor
         # is the shift between training and held-out patients, which no generator trained here can close.
         train_mine = rng.permutation(np.flatnonzero(train_labels == k))[:len(mine)]
         train_f = _features(modality, _take(train_values, train_mine))
@@ -149,7 +154,7 @@ def _memorisation_within_training(fake_flat: np.ndarray, train_flat: np.ndarray,
 
 
 def tstr(modality: str, model_dir: Path | None = None) -> dict:
-    """Train-on-synthetic vs train-on-real, scored on the held-out real split."""
+    """Train-on-synthetic vs train on the GAN's training samples, scored on the held-out split (CT nodules: composite)."""
     from medmodels.gan import data
 
     gen = load_generator(modality, model_dir)
@@ -166,8 +171,10 @@ def tstr(modality: str, model_dir: Path | None = None) -> dict:
             model = fit(x, y.astype(np.float32), EVAL_SEED, TSTR_CT_EPOCHS, verbose=False)
             out[arm] = {"auc": round(roc_auc(held_out.labels, Detector(model, "").probabilities(held_out.patches)), 4),
                         "n_train": int(len(y))}
-        out["protocol"] = (f"detector CNN (ct_detector_train.fit) trained {TSTR_CT_EPOCHS} epochs on real fold-A patches "
-                           f"(TRTR) or {n} synthetic patches (TSTR); patch AUC on the held-out set")
+        out["protocol"] = (f"detector CNN (ct_detector_train.fit) trained {TSTR_CT_EPOCHS} epochs on fold-A patches "
+                           f"(TRTR: real lung; nodules native or composite) or {n} synthetic patches (TSTR); patch AUC "
+                           "on the held-out set (real lung; nodules composite: held-out patients' crops blended into "
+                           "it)")
         return out
     from medmodels.ecg.agreement import class_metrics, confusion_matrix
     from medmodels.ecg.train import fit_classifier
@@ -229,8 +236,9 @@ def finish(modality: str, model_dir: Path | None = None, with_tstr: bool = True)
 
 NOTES = {
     "ct": "Features: the committed CT nodule detector's 'gap' layer (64). Held out: LIDC-IDRI-0003 and held-out "
-          "patients' crops. FID uses half the held-out class vs synthetic samples of the same size; the floor is "
-          "the other real half. Memorisation distances are in scaled pixel space (64×64). 'Closer than new "
+          "patients' crops blended into it, so the nodule class is composite (real crops in real lung), not whole "
+          "real patches. FID uses half the held-out class vs synthetic samples of the same size; the floor is "
+          "the other held-out half. Memorisation distances are in scaled pixel space (64×64). 'Closer than new "
           "patients' uses held-out patches, which come from another series (another scanner session and patient), "
           "so its threshold includes that shift and it is an upper bound on copying; 'closer than training samples "
           "to each other' uses each training patch's nearest other training patch (the same patients) and is the "
@@ -247,13 +255,21 @@ NOTES = {
 }
 
 
+#: What the CT GAN's held-out patches are: its nodule class is not whole real patches.
+CT_HELD_OUT_WORDS = "real lung; nodules composite: real crops blended into real lung"
+
+
+def _held_out_words(card: dict) -> str:
+    return f"samples ({CT_HELD_OUT_WORDS})" if card.get("name") == "gan-ct" else "real samples"
+
+
 def format_quality(card: dict) -> str:
     """The quality table of a card, as printed text."""
     quality = card.get("quality", {})
     lines = [f"{card.get('name')}: weights {card.get('weights', {}).get('variant')} "
              f"(choice by FID vs training data: {card.get('weights', {}).get('choice', {}).get('scores_vs_training_data')})",
-             "FID / precision / recall of synthetic samples vs held-out real; in brackets the same for real "
-             "training samples (the train→held-out shift); floor: real half vs real half",
+             f"FID / precision / recall of synthetic samples vs held-out {_held_out_words(card)}; in brackets the "
+             "same for training samples (the train→held-out shift); floor: held-out half vs held-out half",
              f"{'class':<11}{'n':>6}{'FID':>8}{'[train]':>9}{'floor':>7}{'precision':>11}{'[train]':>9}"
              f"{'recall':>8}{'[train]':>9}{'memorised: vs new pts':>22}{'vs same pts':>12}{'p':>8}"]
     for name, row in quality.get("per_class", {}).items():
@@ -282,12 +298,13 @@ def format_quality(card: dict) -> str:
 
 
 def tstr_text(card: dict) -> str:
-    """One line: train-on-synthetic vs train-on-real, from the card."""
+    """One line: train-on-synthetic vs train on the GAN's training samples, from the card."""
     t = card.get("quality", {}).get("tstr")
     if not t:
         return ""
     if "auc" in t.get("TRTR", {}):
-        return f"Train on synthetic, test on real: patch AUC {t['TSTR']['auc']:.3f} (real-trained: {t['TRTR']['auc']:.3f})."
+        return (f"Train on synthetic, test on held-out patches ({CT_HELD_OUT_WORDS}): patch AUC {t['TSTR']['auc']:.3f} "
+                f"(trained on the training patches, nodules native or composite: {t['TRTR']['auc']:.3f}).")
     f1 = lambda arm: ", ".join(f"{c} {v:.1f}" if v is not None else f"{c} –" for c, v in t[arm]["f1"].items())  # noqa: E731
     return f"Train on synthetic, test on real: F1 (%) {f1('TSTR')} (real-trained: {f1('TRTR')})."
 
@@ -297,9 +314,9 @@ def quality_rows(card: dict) -> list[dict]:
     rows = []
     for name, row in card.get("quality", {}).get("per_class", {}).items():
         rows.append({"class": name, "held-out n": row.get("n_held_out"), "FID": row.get("fid"),
-                     "FID of real training samples": row.get("fid_training_real"),
-                     "FID floor (real halves)": row.get("fid_floor_real_halves"), "precision": row.get("precision"),
-                     "recall": row.get("recall"), "precision / recall of real training samples":
+                     "FID of training samples": row.get("fid_training_real"),
+                     "FID floor (held-out halves)": row.get("fid_floor_real_halves"), "precision": row.get("precision"),
+                     "recall": row.get("recall"), "precision / recall of training samples":
                          f"{row.get('precision_training_real')} / {row.get('recall_training_real')}",
                      "nearer to training than held-out patients are (%)":
                          _percent_or_none(row.get("memorised_fraction")),

@@ -44,7 +44,8 @@ def _validation_records() -> list[str]:
 
 
 def real_ct(cls: str, n: int, seed: int = 0) -> np.ndarray | None:
-    """Up to ``n`` real HU patches (n, 64, 64) of ``cls`` ("no nodule" / "nodule"), or None without data."""
+    """Up to ``n`` held-out HU patches (n, 64, 64) of ``cls``, or None without data: "no nodule" real lung,
+    "nodule" composites (held-out patients' real crops blended into that lung), not whole real patches."""
     if data_path("ct", "lidc") is None or data_path("ct", "lidc_crops") is None:
         return None
     from medmodels.ct_detector import prepare_slice
