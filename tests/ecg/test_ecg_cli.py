@@ -2,7 +2,10 @@
 
 import json
 
+import numpy as np
+
 from medmodels.ecg import AAMI_CLASSES
+from medmodels.ecg.agreement import match_beats
 from medmodels.ecg.cli import main
 
 
@@ -17,15 +20,37 @@ def test_cli_json_schema(mitdb, classifier, tmp_path, capsys):
     assert out["model"]["name"] == "ecg-beat-classifier"
     assert len(out["model"]["sha256"]) == 64
     beats = out["beats"]
-    assert 1900 < len(beats) < 2100  # 1,987 reference beats
-    for beat in beats[:50]:
+    assert beats  # every beat below is checked (their count and places: the next test)
+    for beat in beats:
         assert isinstance(beat["sample"], int)
-        assert abs(beat["time_s"] - beat["sample"] / 360.0) < 1e-3
+        assert abs(beat["time_s"] - beat["sample"] / out["fs"]) < 1e-3
         assert beat["label"] in AAMI_CLASSES
         assert set(beat["prob"]) == set(AAMI_CLASSES)
         assert abs(sum(beat["prob"].values()) - 1.0) < 1e-3
         assert beat["label"] == max(beat["prob"], key=beat["prob"].get)
-    assert out["summary"]["n_beats"] == len(beats)
+    summary = out["summary"]
+    assert summary["n_beats"] == len(beats) == sum(summary["class_counts"].values())
+    assert summary["class_counts"] == {c: sum(b["label"] == c for b in beats) for c in AAMI_CLASSES}
+
+
+def test_cli_beats_of_119_match_the_reference_in_place_and_class(mitdb, classifier, record_119, tmp_path):
+    """The JSON's samples are where the reference beats are (record's own rate) and the V beats are called V."""
+    _, fs, ref_samples, ref_labels = record_119  # reference R peaks, re-located on the QRS band as detections are
+    assert main(["ecg", str(mitdb / "119"), "--json", str(tmp_path)]) == 0
+    beats = json.loads((tmp_path / "119.json").read_text())["beats"]
+    samples = np.array([b["sample"] for b in beats])
+    labels = np.array([b["label"] for b in beats])
+    matches = match_beats(ref_samples, samples, fs, window_s=0.15)
+    found = matches >= 0
+    assert found.mean() >= 0.995  # measured: all 1,987 reference beats matched
+    assert abs(len(beats) - len(ref_samples)) <= 0.005 * len(ref_samples)  # 1,988 detected
+    # the 150 ms window alone would accept beats 100 ms off: the samples must sit on the reference R peaks
+    offsets_ms = 1000 * np.abs(samples[matches[found]] - ref_samples[found]) / fs
+    assert np.mean(offsets_ms <= 10) >= 0.95  # measured: median 0, 99th percentile 1 sample
+    is_v = ref_labels == AAMI_CLASSES.index("V")
+    v_matched = matches[is_v & found]
+    assert is_v.sum() > 400  # 444 reference V beats (ventricular bigeminy)
+    assert np.sum(labels[v_matched] == "V") >= 0.8 * is_v.sum()  # measured: all 444
 
 
 def test_cli_other_lead(mitdb, classifier, tmp_path, capsys):
