@@ -268,7 +268,12 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     assert "2 series with 4 LUNA16 reference nodules" in detector_caption and "LIDC-IDRI-0001: nodule ranked 4" \
         in detector_caption
     malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
-    assert "size alone reaches 0.83" in malignancy_caption  # the card's test figures, beside the scores
+    from medmodels.ct.malignancy import read_card as read_malignancy_card
+
+    test_auc = read_malignancy_card()["metrics"]["test"]
+    assert f"AUC {test_auc['auc']:.4f} " in malignancy_caption  # 0.8499, not a rounded 0.85 that meets the target
+    assert f"size alone reaches {test_auc['diameter_baseline_auc']:.3f}" in malignancy_caption  # beside the scores
+    assert "consensus malignancy rating, not pathology" in malignancy_caption
     assert "validation patients' 148 reader crops" in malignancy_caption  # and what its stand-in outline does
     assert "lowered malignant nodules' likelihood by 0.11 or 0.23" in malignancy_caption  # and a too-small box
     # a candidate with too little dense tissue to score gets None, explained, not a score of empty lung

@@ -26,7 +26,7 @@ def test_each_family_gets_its_held_out_figures():
     assert held_out_headline(BEAT_CARD) == \
         "DS2, beats found by its own detector: Se/+P (%) V 88.05/89.72, S 34.51/42.52; accuracy 92.19 %"
     assert held_out_headline(MALIGNANCY_CARD) == \
-        "test patients (94): AUC 0.85 (95 % CI 0.78–0.91); nodule size alone 0.83"
+        "test patients (94): AUC 0.8499 (95 % CI 0.782–0.911); nodule size alone 0.825"
     assert held_out_headline(DETECTOR_CARD) == (
         "held-out series, P2: nodules ranked 2, 5 of 80 candidates on their central slice, patch AUC 0.995; "
         "P1: nodule ranked 4 of 80 candidates on its central slice")
