@@ -12,6 +12,12 @@ training patches (LIDC-IDRI-0001 + training patients' crops) with and without
 synthetic nodule patches, a reduced epoch budget, patch AUC on the held-out
 set (LIDC-IDRI-0003 and held-out patients' crops).  Each run's figures are
 saved as JSON under ``.devdata-gan/augment/`` so arms can run separately.
+
+DS2 is the ECG test split: its figures here are reported, not used to choose.
+Nothing was adopted on them: the committed classifier is trained without
+synthetic beats (its card's ``synthetic_beats`` is 0; its weights predate this
+experiment) and the generator's weights were chosen by Fréchet distance to its
+training data.
 """
 
 from __future__ import annotations
@@ -53,7 +59,10 @@ def synthetic_beats(seed: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
 
 
 def ds2_reference_f1(classifier) -> dict:
-    """Per-class Se/+P/F1 on DS2 with beats located by the reference annotations (no detector pass)."""
+    """Per-class Se/+P/F1 on DS2 with beats located by the reference annotations (no detector pass).
+
+    Reported only (DS2 is the test split): no choice is made on these figures.
+    """
     from medmodels.ecg.agreement import class_metrics, confusion_matrix
     from medmodels.ecg.mitdb import DS2, reference_beats
     from medmodels.ecg.pipeline import analyse_ecg
