@@ -277,7 +277,8 @@ def _rewrite_card(edit, model_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=COMMAND, description=__doc__.splitlines()[0])
+    # This module's own name: `python -m medmodels.evaluate ct` (COMMAND) accepts only --update-card and --no-tta.
+    parser = argparse.ArgumentParser(prog="python -m medmodels.ct.malignancy_eval", description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     parser.add_argument("--update-card", action="store_true", help="write the printed figures into card.json")
     parser.add_argument("--dense-tissue-check", action="store_true",

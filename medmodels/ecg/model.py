@@ -2,9 +2,12 @@
 
 Built from ``keras.layers`` / ``keras.ops`` only, so it runs under the
 TensorFlow and JAX backends.  The model outputs logits; probabilities are
-``softmax(logits / temperature)`` with the temperature fitted on validation
-data (stored in the model card).  A loaded classifier is read-only: nothing
-here or in ``saliency`` changes its layers or weights.
+``softmax((logits + class_offsets) / temperature)``, then S folded into N in
+AF-like rhythm: the per-class offsets (a decision threshold for S/V F1) and
+the temperature are fitted on out-of-fold DS1 predictions and stored in the
+model card's ``calibration`` (which records that the temperature raised the
+out-of-fold ECE there).  A loaded classifier is read-only: nothing here or in
+``saliency`` changes its layers or weights.
 """
 
 from __future__ import annotations
@@ -149,7 +152,7 @@ class BeatClassifier:
         return np.concatenate(out, axis=0)
 
     def predict_proba(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """Calibrated probabilities (n_beats, 5) for N, S, V, F, Q.
+        """Probabilities (n_beats, 5) for N, S, V, F, Q (see the card's calibration for how well calibrated).
 
         softmax((logits + offsets) / T), then S folded into N for beats in
         AF-like rhythm (:func:`fold_s_into_n`).

@@ -26,7 +26,7 @@ from medmodels.config import REPO_ROOT
 ECG_CLASSES = ("N", "S", "V", "F")
 #: The CT GAN's classes.
 CT_CLASSES = ("no nodule", "nodule")
-#: Where prepared arrays are cached (git-ignored).
+#: Where prepared arrays are cached (git-ignored by .gitignore).
 CACHE_DIR = REPO_ROOT / ".devdata-gan"
 CT_TRAIN_SERIES, CT_HELD_OUT_SERIES = "LIDC-IDRI-0001", "LIDC-IDRI-0003"
 #: Seed of the (random) parts of the CT patch sets: background choice and blending positions.
