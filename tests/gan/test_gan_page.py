@@ -43,15 +43,32 @@ def test_page_shows_marked_synthetic_samples_quality_and_statement(modality, n_m
     assert any("NPZ" in label or "CSV" in label for label in labels)
 
 
+def _figure_data(at: AppTest, key_prefix: str) -> list:
+    """The plotly traces of the page's charts whose widget key starts with ``key_prefix``, in page order."""
+    import json
+
+    # AppTest's element id is "$$ID-<hash>-<key>"
+    return [json.loads(chart.proto.spec)["data"] for chart in at.get("plotly_chart")
+            if chart.proto.id.split("-", 2)[-1].startswith(key_prefix)]
+
+
 def test_page_class_and_seed_change_the_samples(ct_generator, ecg_generator):
     at = _synthetic_page()
     at.radio[0].set_value("ECG beats").run()
+    mixed = _figure_data(at, "synthetic_strip_")
+    assert mixed
     at.selectbox[0].set_value("V").run()
     assert not at.exception and not at.error
     texts = _annotation_texts(at)
     assert any("SYNTHETIC V" in t for t in texts) and not any("SYNTHETIC N" in t for t in texts)
-    at.number_input[1].set_value(123).run()
-    assert not at.exception
+    chosen_class = _figure_data(at, "synthetic_strip_")
+    assert len(chosen_class) == len(mixed) and chosen_class != mixed  # the class changes the drawn beats
+    held_out = _figure_data(at, "real_strip_")
+    next(box for box in at.number_input if box.label == "Seed").set_value(123).run()
+    assert not at.exception and not at.error
+    reseeded = _figure_data(at, "synthetic_strip_")
+    assert len(reseeded) == len(chosen_class) and reseeded != chosen_class  # so does the seed
+    assert held_out and _figure_data(at, "real_strip_") == held_out  # the held-out beats do not depend on it
 
 
 @pytest.mark.parametrize("modality, level, words", [
