@@ -15,7 +15,6 @@ edge and nowhere else.
 from __future__ import annotations
 
 import io
-import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from pydicom.multival import MultiValue
 from pydicom.pixels import apply_modality_lut
 from pydicom.uid import UID
 
-from .errors import InputError
+from .errors import InputError, reader_warnings_silenced
 from .sources import FileSource, NamedBytes, expand_sources
 
 #: A slice or frame may not be larger than this (pixels per side).
@@ -180,8 +179,7 @@ def _parse(file: NamedBytes, *, stop_before_pixels: bool) -> tuple[Dataset, bool
     """dcmread with a fallback for files without a preamble/meta header."""
     for force in (False, True):
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with reader_warnings_silenced():
                 ds = pydicom.dcmread(io.BytesIO(file.data), stop_before_pixels=stop_before_pixels, force=force)
                 # Elements are parsed lazily; touch them now so broken bytes fail here.
                 _ = [elem.value for elem in ds]
@@ -273,8 +271,7 @@ def _decode(item: _Slice) -> tuple[np.ndarray, Dataset]:
         raise InputError(f"{item.name} holds no readable pixel data (the file may be truncated). Upload CT image slices.")
     _check_native_length(item.name, ds)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with reader_warnings_silenced():
             stored = ds.pixel_array
     except Exception as exc:
         ts = _transfer_syntax(ds)
@@ -313,8 +310,7 @@ def _rescale(stored: np.ndarray, ds: Dataset) -> np.ndarray:
     """Stored values to modality units (HU for CT), per frame where the header says so."""
     slopes, intercepts = _rescale_parameters(ds, stored.shape[0])
     if slopes is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with reader_warnings_silenced():
             return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
     return (stored.astype(np.float32) * slopes[:, None, None] + intercepts[:, None, None]).astype(np.float32)
 

@@ -16,7 +16,6 @@ import math
 import os
 import re
 import tempfile
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import wfdb
 
-from .errors import InputError
+from .errors import InputError, reader_warnings_silenced
 from .sources import NamedBytes, expand_sources
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -289,8 +288,7 @@ def load_ecg_physionet(database: str, record: str) -> ECGRecord:
         if not _PHYSIONET_NAME.match(value or "") or ".." in value:
             raise InputError(f"{value!r} is not a valid PhysioNet {what} name (e.g. database mitdb, record 100).")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with reader_warnings_silenced():
             header = wfdb.rdheader(record, pn_dir=database)
     except Exception as exc:  # requests/HTTP/parse errors of assorted types
         raise InputError(
@@ -302,8 +300,7 @@ def load_ecg_physionet(database: str, record: str) -> ECGRecord:
     )
     parse_header(text, f"{database}/{record}.hea")  # same limits as an upload
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with reader_warnings_silenced():
             rec = wfdb.rdrecord(record, pn_dir=database, physical=True)
             try:
                 ann = wfdb.rdann(record, "atr", pn_dir=database)
@@ -333,8 +330,7 @@ def _load_from_path(path: Path) -> ECGRecord:
 
 def _read_record(base: Path, label: str, *, has_atr: bool, name: str) -> ECGRecord:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with reader_warnings_silenced():
             rec = wfdb.rdrecord(str(base), physical=True)
     except Exception as exc:  # wfdb raises assorted types on malformed files
         raise InputError(f"{label}: the record could not be read ({_short(exc)}).") from None
@@ -360,8 +356,7 @@ def _to_record(rec: wfdb.Record, name: str, annotations: Annotations | None, lab
 
 def _read_annotations(base: Path, label: str) -> Annotations:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with reader_warnings_silenced():
             ann = wfdb.rdann(str(base), "atr")
     except Exception as exc:
         raise InputError(f"The .atr annotation file of {label} could not be read ({_short(exc)}).") from None

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import random
+import sys
+import warnings
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -276,6 +279,24 @@ def test_deflated_dataset_inflating_past_the_cap_is_refused(monkeypatch):
     monkeypatch.setattr(dicom_io, "MAX_INFLATED_BYTES", 100_000)
     with pytest.raises(InputError, match="inflate"):
         load_ct(deflated, require_ct=False)
+
+
+def test_concurrent_loads_leave_the_process_warning_filters_as_they_were(ct_small):
+    # catch_warnings saves and restores the process-wide filters: unsynchronised, threads restore each
+    # other's "ignore" (Streamlit serves each session from a thread). Four threads did, in nearly every run, before.
+    data = ct_small.read_bytes()
+    switch = sys.getswitchinterval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        before = list(warnings.filters)
+        sys.setswitchinterval(1e-5)  # switch threads often, inside the blocks
+        try:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                loaded = list(pool.map(lambda _: load_ct(data), range(80)))
+        finally:
+            sys.setswitchinterval(switch)
+        assert list(warnings.filters) == before
+    assert all(image.hu.shape == (1, 128, 128) for image in loaded)
 
 
 @pytest.mark.parametrize("seed", range(40))

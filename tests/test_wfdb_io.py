@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import sys
 import tempfile
+import warnings
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +198,28 @@ def test_physionet_names_are_validated_before_any_request():
         load_ecg_physionet("../etc", "100")
     with pytest.raises(InputError, match="not a valid PhysioNet record"):
         load_ecg_physionet("mitdb", "100; rm")
+
+
+def _tiny_record(name: str = "rec", gain: str = "200", comment: str = "") -> dict[str, bytes]:
+    """A one-lead, one-second format-16 record at 360 Hz, built in memory (a 1 mV square pulse)."""
+    digital = np.where((np.arange(360) // 90) % 2 == 1, 200, 0).astype("<i2")
+    header = f"{name} 1 360 {digital.size}\n{name}.dat 16 {gain} 16 0 {int(digital[0])} 0 0 MLII\n{comment}"
+    return {f"{name}.hea": header.encode(), f"{name}.dat": digital.tobytes()}
+
+
+def test_concurrent_loads_leave_the_process_warning_filters_as_they_were():
+    # catch_warnings saves and restores the process-wide filters: unsynchronised, threads restore each
+    # other's "ignore" (Streamlit serves each session from a thread).
+    files = _tiny_record()
+    switch = sys.getswitchinterval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        before = list(warnings.filters)
+        sys.setswitchinterval(1e-5)  # switch threads often, inside the blocks
+        try:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                loaded = list(pool.map(lambda _: load_ecg(files), range(40)))
+        finally:
+            sys.setswitchinterval(switch)
+        assert list(warnings.filters) == before
+    assert all(record.n_samples == 360 for record in loaded)
