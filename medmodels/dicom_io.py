@@ -15,6 +15,7 @@ edge and nowhere else.
 from __future__ import annotations
 
 import io
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,19 @@ MAX_FRAMES = 4096
 MAX_PIXEL_BYTES = 1024 * 2**20
 #: A deflated dataset may not inflate past this (bytes).
 MAX_INFLATED_BYTES = 512 * 2**20
+#: Bytes per voxel of the decoded volume (float32 HU).
+HU_BYTES_PER_VOXEL = np.dtype(np.float32).itemsize
+#: Largest volume one upload may decode to (bytes of float32 HU), summed over every header before any
+#: pixel is decoded. A thin-slice (0.5-0.625 mm) chest CT, the largest routine reconstruction, holds up
+#: to about 600 slices of 512×512: 600 MB. 1 GB keeps room for about 1000 such slices (chest and
+#: abdomen) while bounding what one upload can make the server hold however well it was compressed
+#: (0.5 MB of RLE can declare 64 MB of HU); decoding holds this volume plus one file's pixels at a time.
+MAX_SERIES_HU_BYTES = 1024 * 2**20
+#: Accepted magnitude of RescaleSlope (and the largest |RescaleIntercept|). Real slopes lie between
+#: about 1e-4 (PET/MR scalings) and 1e3 (CT uses 1); past these bounds every pixel would round to
+#: the intercept, or the HU would overflow float32, instead of showing a picture.
+MIN_ABS_RESCALE_SLOPE = 1e-6
+MAX_ABS_RESCALE = 1e6
 
 DEFLATED_TS = "1.2.840.10008.1.2.1.99"
 _UNCOMPRESSED_TS = {
@@ -242,15 +256,22 @@ def _validate_image_header(name: str, header: Dataset) -> None:
         raise InputError(
             f"{name} is a colour image ({photometric}); CT is greyscale. Upload a greyscale CT slice or series."
         )
+    samples = _as_int(header, "SamplesPerPixel", default=1) or 1
+    if samples != 1:
+        raise InputError(
+            f"{name} is a colour or multi-channel image ({samples} samples per pixel); CT is greyscale, one sample "
+            "per pixel. Upload a greyscale CT slice or series."
+        )
     bits = _as_int(header, "BitsAllocated", default=16)
     if bits not in (1, 8, 16, 32, 64):
         raise InputError(f"{name} declares {bits} bits per pixel; expected 8, 16 or 32.")
-    samples = _as_int(header, "SamplesPerPixel", default=1) or 1
-    declared = rows * cols * frames * samples * max(bits, 8) // 8
+    declared = rows * cols * frames * max(bits, 8) // 8
     if declared > MAX_PIXEL_BYTES:
         raise InputError(
             f"{name} declares {declared / 2**20:.0f} MB of pixels, over the {MAX_PIXEL_BYTES // 2**20} MB limit."
         )
+    if not header.get("ModalityLUTSequence"):
+        _rescale_parameters(name, header, frames)  # refuses unusable slopes/intercepts before decoding
 
 
 def _as_int(header: Dataset, keyword: str, default: int = 0) -> int:
@@ -265,7 +286,7 @@ def _as_int(header: Dataset, keyword: str, default: int = 0) -> int:
 
 
 def _decode(item: _Slice) -> tuple[np.ndarray, Dataset]:
-    """Full read and decode of one file to float32 (frames, rows, cols) modality values."""
+    """Full read and decode of one file: its stored values (frames, rows, cols), and its dataset."""
     ds, _ = _parse(NamedBytes(item.name, item.raw), stop_before_pixels=False)
     if "PixelData" not in ds:
         raise InputError(f"{item.name} holds no readable pixel data (the file may be truncated). Upload CT image slices.")
@@ -279,9 +300,14 @@ def _decode(item: _Slice) -> tuple[np.ndarray, Dataset]:
             f"{item.name}: the pixel data could not be decoded ({ts.name if ts else 'unknown transfer syntax'}: "
             f"{_short(exc)}). The file may be truncated or use an unsupported compression."
         ) from None
-    frames = item.frames
-    stored = stored.reshape(frames, int(ds.Rows), int(ds.Columns))
-    return _rescale(stored, ds), ds
+    frames, rows, cols = item.frames, int(ds.Rows), int(ds.Columns)
+    try:
+        return stored.reshape(frames, rows, cols), ds
+    except ValueError:
+        raise InputError(
+            f"{item.name}: its pixel data decode to {stored.size:,} values of shape {stored.shape}, not the "
+            f"{frames}×{rows}×{cols} its header declares. The file is damaged; export it again."
+        ) from None
 
 
 def _transfer_syntax(ds: Dataset) -> UID | None:
@@ -306,25 +332,81 @@ def _check_native_length(name: str, ds: Dataset) -> None:
         )
 
 
-def _rescale(stored: np.ndarray, ds: Dataset) -> np.ndarray:
-    """Stored values to modality units (HU for CT), per frame where the header says so."""
-    slopes, intercepts = _rescale_parameters(ds, stored.shape[0])
-    if slopes is None:
-        with reader_warnings_silenced():
-            return np.asarray(apply_modality_lut(stored, ds), dtype=np.float32)
-    return (stored.astype(np.float32) * slopes[:, None, None] + intercepts[:, None, None]).astype(np.float32)
+def _rescale_into(volume: np.ndarray, targets: Sequence[int], stored: np.ndarray, ds: Dataset, name: str) -> None:
+    """Write each frame of ``stored`` in modality units (HU for CT) to ``volume[targets[i]]``.
+
+    One frame at a time, in float64 like pydicom's ``apply_modality_lut``, so the
+    only extra memory is one frame.
+    """
+    if ds.get("ModalityLUTSequence"):
+        for target, frame in zip(targets, stored):
+            try:
+                with reader_warnings_silenced():
+                    volume[target] = apply_modality_lut(frame, ds)
+            except Exception as exc:  # a malformed LUT descriptor or data
+                raise InputError(f"{name}: its Modality LUT cannot be applied ({_short(exc)}).") from None
+        return
+    slopes, intercepts = _rescale_parameters(name, ds, stored.shape[0])
+    for target, frame, slope, intercept in zip(targets, stored, slopes, intercepts):
+        volume[target] = frame * slope + intercept
 
 
-def _rescale_parameters(ds: Dataset, frames: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Slope/intercept from enhanced multi-frame functional groups, if that is where they live."""
+def _rescale_parameters(name: str, ds: Dataset, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame (slopes, intercepts) as float64: the top-level tags, else the enhanced multi-frame
+    functional groups, else 1 and 0 (stored values as they are)."""
     if "RescaleSlope" in ds or "RescaleIntercept" in ds:
-        return None, None
+        slope, intercept = _rescale_pair(name, ds)
+        return np.full(frames, slope), np.full(frames, intercept)
     per_frame = [_functional(ds, i, "PixelValueTransformationSequence") for i in range(frames)]
-    if all(item is None for item in per_frame):
-        return None, None
-    slopes = np.array([float(getattr(it, "RescaleSlope", 1.0)) if it else 1.0 for it in per_frame], np.float32)
-    inters = np.array([float(getattr(it, "RescaleIntercept", 0.0)) if it else 0.0 for it in per_frame], np.float32)
-    return slopes, inters
+    pairs = [_rescale_pair(name, item) if item is not None else (1.0, 0.0) for item in per_frame]
+    return np.array([p[0] for p in pairs], np.float64), np.array([p[1] for p in pairs], np.float64)
+
+
+def _rescale_pair(name: str, ds: Dataset) -> tuple[float, float]:
+    """(RescaleSlope, RescaleIntercept) of one dataset or functional group item, checked.
+
+    An absent or EMPTY tag is taken as slope 1 / intercept 0, as pydicom users do
+    for absent ones. The standard makes both tags type 1 (present and non-empty)
+    for CT, but de-identification tools blank them, and an empty value carries no
+    more information than a missing one: refusing it while loading a file that
+    lacks the tags would be arbitrary. The load notes it instead
+    (:func:`_missing_rescale_note`), so the reader checks that air reads -1000 HU.
+    Values that cannot be right (not finite, zero, absurd) are refused by value.
+    """
+    slope = _rescale_value(name, ds, "RescaleSlope", 1.0)
+    intercept = _rescale_value(name, ds, "RescaleIntercept", 0.0)
+    if not MIN_ABS_RESCALE_SLOPE <= abs(slope) <= MAX_ABS_RESCALE:
+        raise InputError(
+            f"{name}: its RescaleSlope is {slope:g}; a usable slope lies between {MIN_ABS_RESCALE_SLOPE:g} and "
+            f"{MAX_ABS_RESCALE:g} in magnitude (CT uses 1). The header is damaged; export the image again."
+        )
+    if abs(intercept) > MAX_ABS_RESCALE:
+        raise InputError(
+            f"{name}: its RescaleIntercept is {intercept:g}; a usable intercept is within ±{MAX_ABS_RESCALE:g} "
+            "(CT uses about -1024). The header is damaged; export the image again."
+        )
+    return slope, intercept
+
+
+def _rescale_value(name: str, ds: Dataset, keyword: str, default: float) -> float:
+    value = ds.get(keyword)
+    if _is_blank(value):
+        return default
+    if isinstance(value, MultiValue):
+        raise InputError(f"{name}: its {keyword} holds several values ({', '.join(str(v) for v in value)}); it must be one number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}: its {keyword} is {value!r}, not a number. Export the image again.") from None
+    if not math.isfinite(number):
+        raise InputError(f"{name}: its {keyword} is {number}, not a finite number. Export the image again.")
+    return number
+
+
+def _is_blank(value: object) -> bool:
+    """Whether a tag's value is absent or empty (pydicom reads an empty DS as None or '')."""
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, MultiValue) and len(value) == 0)
 
 
 def _functional(ds: Dataset, frame: int, sequence: str) -> Dataset | None:
@@ -466,6 +548,7 @@ def load_ct(
     if require_ct and modality != "CT":
         what = _MODALITY_NAMES.get(modality, f"a {modality or 'non-CT'} image")
         raise InputError(f"{slices[0].name} is {what}; the CT model needs CT. Upload a chest CT slice or series.")
+    _check_series_size(slices)
     volume, uids, positions, first, positions_guessed = _decode_series(slices)
     pixel_spacing = _pixel_spacing(first)
     row_mm, col_mm = pixel_spacing or (1.0, 1.0)  # unknown: a placeholder; sizes are then in pixels
@@ -526,26 +609,48 @@ def _check_one_series(slices: list[_Slice]) -> None:
         raise InputError("Several multi-frame files were given; upload one multi-frame file or single-frame slices.")
 
 
+def _check_series_size(slices: list[_Slice]) -> None:
+    """Refuse, from the headers alone, a series whose HU volume would pass MAX_SERIES_HU_BYTES."""
+    frames = sum(s.frames for s in slices)
+    rows, cols = int(slices[0].header.Rows), int(slices[0].header.Columns)  # one size: _check_one_series
+    total = frames * rows * cols * HU_BYTES_PER_VOXEL
+    if total > MAX_SERIES_HU_BYTES:
+        raise InputError(
+            f"The upload would decode to {total / 2**20:,.0f} MB of HU ({frames:,} slices of {rows}×{cols}), over "
+            f"the {MAX_SERIES_HU_BYTES // 2**20:,} MB limit. Upload fewer slices (one series, or part of it)."
+        )
+
+
 def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], Dataset, bool]:
-    """(volume in position order, SOP UIDs, positions (mm), first header, whether positions were guessed)."""
-    frames, uids, positions = [], [], []
-    first, guessed = None, False
+    """(volume in position order, SOP UIDs, positions (mm), first file's dataset, whether positions were guessed).
+
+    The order comes from the headers, so each file's frames are decoded straight
+    into their place in one preallocated volume (no concatenated or reordered copy).
+    """
+    positions, guessed = [], False
     for index, item in enumerate(slices):
-        pixels, ds = _decode(item)
-        first = first or ds
-        uid = str(ds.get("SOPInstanceUID", ""))
-        frames.append(pixels)
-        uids.extend([uid] * pixels.shape[0])
-        found, from_instances = _positions_or_instance_order(ds, pixels.shape[0], index)
+        found, from_instances = _positions_or_instance_order(item.header, item.frames, index)
         positions.extend(found)
         guessed = guessed or from_instances
-    volume = np.concatenate(frames, axis=0)
     order = np.argsort(np.asarray(positions), kind="stable")
     sorted_positions = [positions[i] for i in order]
     if len(order) > 1 and np.any(np.diff(sorted_positions) == 0) and len(slices) > 1:
         where = "have the same InstanceNumber and no ImagePositionPatient" if guessed else "lie at the same position"
         raise InputError(f"Two slices of the series {where}; the upload holds duplicate slices.")
-    return np.ascontiguousarray(volume[order]), [uids[i] for i in order], sorted_positions, first, guessed
+    place = np.empty_like(order)
+    place[order] = np.arange(order.size)  # where each frame, in upload order, goes in the volume
+    volume = np.empty((order.size, int(slices[0].header.Rows), int(slices[0].header.Columns)), np.float32)
+    uids: list[str] = [""] * order.size
+    first, start = None, 0
+    for item in slices:
+        stored, ds = _decode(item)
+        targets = place[start : start + item.frames]
+        _rescale_into(volume, targets, stored, ds, item.name)
+        for target in targets:
+            uids[target] = str(ds.get("SOPInstanceUID", ""))
+        first = ds if first is None else first
+        start += item.frames
+    return volume, uids, sorted_positions, first, guessed
 
 
 def _z_spacing(positions: list[float], ds: Dataset) -> float:
@@ -568,14 +673,21 @@ def _missing_spacing_note(pixel_spacing: tuple[float, float] | None) -> str | No
 
 
 def _missing_rescale_note(ds: Dataset, modality: str) -> str | None:
-    """CT stores HU through RescaleSlope/Intercept (required tags); without them stored values are not HU."""
-    has_rescale = ("RescaleSlope" in ds or "RescaleIntercept" in ds or "ModalityLUTSequence" in ds
-                   or _functional(ds, 0, "PixelValueTransformationSequence") is not None)
-    if modality != "CT" or has_rescale:
+    """CT stores HU through RescaleSlope/Intercept (required tags); without them stored values may not be HU."""
+    if modality != "CT" or ds.get("ModalityLUTSequence"):
         return None
-    return ("The header has no RescaleSlope/RescaleIntercept, so the stored pixel values are taken as HU as they are; "
-            "if air does not read about −1000 HU, the file was stripped of them: export it again from the scanner "
-            "or PACS.")
+    top_level = "RescaleSlope" in ds or "RescaleIntercept" in ds
+    if not top_level and _functional(ds, 0, "PixelValueTransformationSequence") is not None:
+        return None
+    blank = [keyword for keyword in ("RescaleSlope", "RescaleIntercept") if _is_blank(ds.get(keyword))]
+    if not blank:
+        return None
+    check = "if air does not read about −1000 HU, the file was stripped of them: export it again from the scanner or PACS."
+    if not top_level:
+        return f"The header has no RescaleSlope/RescaleIntercept, so the stored pixel values are taken as HU as they are; {check}"
+    taken = {"RescaleSlope": "the slope is taken as 1", "RescaleIntercept": "the intercept is taken as 0"}
+    return (f"The header's {' and '.join(blank)} {'is' if len(blank) == 1 else 'are'} missing or empty "
+            f"(de-identification tools sometimes blank them), so {' and '.join(taken[k] for k in blank)}; {check}")
 
 
 def _guessed_positions_note(guessed: bool, n_slices: int, step_mm: float) -> str | None:

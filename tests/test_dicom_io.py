@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import sys
 import warnings
 import zipfile
@@ -279,6 +280,70 @@ def test_deflated_dataset_inflating_past_the_cap_is_refused(monkeypatch):
     monkeypatch.setattr(dicom_io, "MAX_INFLATED_BYTES", 100_000)
     with pytest.raises(InputError, match="inflate"):
         load_ct(deflated, require_ct=False)
+
+
+def _with_raw_value(path: Path, keyword: str, raw: bytes) -> bytes:
+    """``path`` with ``keyword``'s value replaced by ``raw`` as a file could hold it (pydicom refuses to write nonsense)."""
+    placeholder = b"1.234567"
+    data = _modified(path, **{keyword: placeholder.decode()})
+    assert data.count(placeholder) == 1 and len(raw) <= len(placeholder)
+    return data.replace(placeholder, raw.ljust(len(placeholder)))
+
+
+def test_empty_rescale_tags_are_taken_as_slope_1_and_intercept_0_and_noted(ct_small):
+    stored = pydicom.dcmread(ct_small).pixel_array.astype(np.float32)  # CT_small: slope 1, intercept -1024
+    both = load_ct({"blank.dcm": _modified(ct_small, RescaleSlope=None, RescaleIntercept=None)})
+    np.testing.assert_array_equal(both.hu[0], stored)
+    (note,) = both.notes
+    assert "RescaleSlope and RescaleIntercept are missing or empty" in note and "−1000 HU" in note
+    for data in (_modified(ct_small, RescaleSlope=None), _with_raw_value(ct_small, "RescaleSlope", b"")):
+        slope_blank = load_ct(data)
+        np.testing.assert_array_equal(slope_blank.hu[0], stored - 1024)
+        (note,) = slope_blank.notes
+        assert "RescaleSlope is missing or empty" in note and "slope is taken as 1" in note
+
+
+@pytest.mark.parametrize(
+    "keyword, raw, message",
+    [
+        ("RescaleSlope", b"1e39", "RescaleSlope is 1e+39; a usable slope"),
+        ("RescaleSlope", b"1e-300", "RescaleSlope is 1e-300; a usable slope"),
+        ("RescaleSlope", b"0", "RescaleSlope is 0; a usable slope"),
+        ("RescaleSlope", b"nan", "RescaleSlope is nan, not a finite number"),
+        ("RescaleSlope", b"-inf", "RescaleSlope is -inf, not a finite number"),
+        ("RescaleSlope", b"abc", "RescaleSlope is 'abc', not a number"),
+        ("RescaleSlope", b"1\\2", "RescaleSlope holds several values (1, 2); it must be one number"),
+        ("RescaleIntercept", b"inf", "RescaleIntercept is inf, not a finite number"),
+        ("RescaleIntercept", b"-1e7", "RescaleIntercept is -1e+07; a usable intercept"),
+    ],
+)
+def test_unusable_rescale_values_are_refused_naming_file_and_value(ct_small, keyword, raw, message):
+    with pytest.raises(InputError, match=f"^slice\\.dcm: its {re.escape(message)}"):
+        load_ct({"slice.dcm": _with_raw_value(ct_small, keyword, raw)})
+
+
+def test_several_samples_per_pixel_are_refused_as_colour_before_decoding(ct_small, monkeypatch):
+    monkeypatch.setattr(dicom_io, "_decode", lambda item: pytest.fail("decoded a refused file"))
+    with pytest.raises(InputError, match=r"^rgb.dcm is a colour or multi-channel image \(3 samples per pixel\)"):
+        load_ct({"rgb.dcm": _modified(ct_small, SamplesPerPixel=3)})  # greyscale-sized pixel data
+
+
+def test_pixels_that_do_not_fit_the_declared_size_are_refused_naming_the_file(ct_small, monkeypatch):
+    monkeypatch.setattr(pydicom.dataset.Dataset, "pixel_array", property(lambda ds: np.zeros(7, np.int16)))
+    with pytest.raises(InputError, match=r"^odd.dcm: its pixel data decode to 7 values .* not the 1×128×128"):
+        load_ct({"odd.dcm": ct_small.read_bytes()})
+
+
+def test_a_series_past_the_decoded_size_limit_is_refused_before_decoding(ct_small, monkeypatch):
+    assert 600 * 512 * 512 * dicom_io.HU_BYTES_PER_VOXEL <= dicom_io.MAX_SERIES_HU_BYTES  # thin-slice chest CT
+    series = {f"{z}.dcm": _modified(ct_small, ImagePositionPatient=[0, 0, z], SOPInstanceUID=pydicom.uid.generate_uid())
+              for z in (0, 5)}
+    monkeypatch.setattr(dicom_io, "MAX_SERIES_HU_BYTES", 2 * 128 * 128 * 4)
+    assert load_ct(series).hu.shape == (2, 128, 128)  # exactly at the limit
+    monkeypatch.setattr(dicom_io, "MAX_SERIES_HU_BYTES", 2 * 128 * 128 * 4 - 1)
+    monkeypatch.setattr(dicom_io, "_decode", lambda item: pytest.fail("decoded a refused series"))
+    with pytest.raises(InputError, match=r"would decode to 0 MB of HU \(2 slices of 128×128\), over the 0 MB limit"):
+        load_ct(series)
 
 
 def test_concurrent_loads_leave_the_process_warning_filters_as_they_were(ct_small):
