@@ -21,7 +21,7 @@ class EcgAnalysis:
     ``beat_samples`` (n,) int64 in the input's own rate; ``labels`` n strings
     from N,S,V,F,Q; ``probabilities`` (n, 5) float, columns N,S,V,F,Q,
     after the card's class offsets and temperature (see :mod:`medmodels.ecg.model`:
-    top-label ECE 1.4 % on DS2, not a per-class calibration); ``summary`` the rhythm summary; ``windows_mv`` (n, L) the
+    the card reports their top-label ECE on DS2, not a per-class calibration); ``summary`` the rhythm summary; ``windows_mv`` (n, L) the
     conditioned beat windows at the model rate (MODEL_FS, mV), the R peak
     ``window_before_s`` into each; ``saliency`` (k, L) Grad-CAM maps (0–1) for beats ``saliency_beats``
     (indices into the beats), empty unless requested; ``inputs`` the model
