@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,14 @@ _BYTES_PER_SAMPLE: dict[str, float | None] = {
 }
 #: Physical units to mV.
 _TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "μv": 1e-3, "v": 1e3, "nv": 1e-6}
+#: Accepted ADC gains in ADC units per mV (units converted; other units taken as mV, as the signal is).
+#: Real recorders resolve about 0.1 to 10 µV per unit (100 to 10,000 per mV; MIT-BIH: 200); a gain
+#: outside 0.01 to 1e7 per mV (100 mV or 0.1 nV per unit) cannot be right, and a tiny one makes the
+#: signal overflow to infinity.
+MIN_GAIN_PER_MV = 0.01
+MAX_GAIN_PER_MV = 1e7
+#: The signal line's gain field: gain, optional (baseline), optional /units.
+_GAIN_FIELD = re.compile(r"^([^(/]*)(?:\((-?\d+)\))?(?:/(.*))?$")
 #: Preferred leads for rhythm analysis, in order.
 PREFERRED_LEADS = ("MLII", "II", "ii", "ML2")
 
@@ -138,7 +146,7 @@ def parse_header(text: str, label: str = "header") -> _Header:
             f"{label} declares {sig_len:,} samples × {n_signals} signals, over the "
             f"{MAX_TOTAL_SAMPLES:,}-sample limit."
         )
-    specs = [_signal_spec(line, label) for line in lines[1 : 1 + n_signals]]
+    specs = [_signal_spec(line, label, index) for index, line in enumerate(lines[1 : 1 + n_signals])]
     if len(specs) != n_signals:
         raise InputError(f"{label} declares {n_signals} signals but describes {len(specs)}.")
     return _Header(fields[0], n_signals, fs, sig_len or None, tuple(specs))
@@ -166,7 +174,7 @@ def _fs_field(fields: list[str], label: str) -> float:
     return fs
 
 
-def _signal_spec(line: str, label: str) -> _SignalSpec:
+def _signal_spec(line: str, label: str, index: int) -> _SignalSpec:
     parts = line.split()
     if len(parts) < 2:
         raise InputError(f"{label}: the signal line {line!r} lacks a file name and format.")
@@ -175,7 +183,41 @@ def _signal_spec(line: str, label: str) -> _SignalSpec:
         raise InputError(f"{label}: unknown WFDB storage format {parts[1]!r}.")
     if parts[0] == "~":
         raise InputError(f"{label}: signals without a data file ('~') are not supported.")
+    channel = f"signal {index + 1}" + (f" ({' '.join(parts[8:])})" if len(parts) > 8 else "")
+    if len(parts) > 2:
+        _check_gain(parts[2], f"{label}: {channel}")
     return _SignalSpec(parts[0], match.group(1), int(match.group(2) or 0))
+
+
+def _check_gain(field_text: str, where: str) -> None:
+    """Refuse an ADC gain that is not a number, not finite, zero or negative, or absurd for its units.
+
+    A missing gain stays WFDB's default of 200 per unit, as wfdb reads it. An explicit 0 is refused
+    although WFDB then also assumes 200: it marks the amplitude as uncalibrated, so millivolts (and
+    the classifier's reading of them) would be invented.
+    """
+    match = _GAIN_FIELD.match(field_text)
+    gain_text = match.group(1) if match else field_text
+    if not gain_text:
+        return
+    units = (match.group(3) if match else None) or "mV"
+    try:
+        gain = float(gain_text)
+    except ValueError:
+        raise InputError(f"{where} has an ADC gain of {gain_text!r}, not a number.") from None
+    if not math.isfinite(gain) or gain <= 0:
+        uncalibrated = " (0 marks an uncalibrated signal, whose millivolts are unknown)" if gain == 0 else ""
+        raise InputError(
+            f"{where} has an ADC gain of {gain_text}{uncalibrated}; it must be a positive number of ADC units per "
+            f"{units}. Upload a calibrated record."
+        )
+    per_mv = gain / _TO_MV.get(units.lower(), 1.0)
+    if not MIN_GAIN_PER_MV <= per_mv <= MAX_GAIN_PER_MV:
+        in_mv = f" ({per_mv:g} per mV)" if units.lower() != "mv" else ""
+        raise InputError(
+            f"{where} has an ADC gain of {gain_text} per {units}{in_mv}; real ECG recorders have "
+            f"{MIN_GAIN_PER_MV:g} to {MAX_GAIN_PER_MV:g} per mV. The header is damaged."
+        )
 
 
 def check_data_sizes(header: _Header, sizes: Mapping[str, int], label: str) -> None:
@@ -295,8 +337,10 @@ def load_ecg_physionet(database: str, record: str) -> ECGRecord:
             f"Could not fetch {database}/{record} from PhysioNet ({_short(exc)}). Without internet access, "
             "upload the record's files or pick a local example."
         ) from None
+    gains = [f"{gain}/{unit}" if unit else str(gain) for gain, unit in
+             zip(header.adc_gain or [], header.units or [None] * (header.n_sig or 0))]
     text = f"{record} {header.n_sig} {header.fs} {header.sig_len or ''}\n" + "".join(
-        f"{name} {fmt}\n" for name, fmt in zip(header.file_name or [], header.fmt or [])
+        f"{name} {fmt} {gain}\n" for name, fmt, gain in zip(header.file_name or [], header.fmt or [], gains)
     )
     parse_header(text, f"{database}/{record}.hea")  # same limits as an upload
     try:
@@ -334,8 +378,11 @@ def _read_record(base: Path, label: str, *, has_atr: bool, name: str) -> ECGReco
             rec = wfdb.rdrecord(str(base), physical=True)
     except Exception as exc:  # wfdb raises assorted types on malformed files
         raise InputError(f"{label}: the record could not be read ({_short(exc)}).") from None
-    annotations = _read_annotations(base, label) if has_atr else None
-    return _to_record(rec, name, annotations, label)
+    record = _to_record(rec, name, None, label)
+    if not has_atr:
+        return record
+    atr_label = f"{label[:-4] if label.lower().endswith('.hea') else label}.atr"
+    return replace(record, annotations=_read_annotations(base, atr_label, record.n_samples))
 
 
 def _to_record(rec: wfdb.Record, name: str, annotations: Annotations | None, label: str = "") -> ECGRecord:
@@ -343,6 +390,8 @@ def _to_record(rec: wfdb.Record, name: str, annotations: Annotations | None, lab
         raise InputError(f"{label or name}: the record holds no samples.")
     units = tuple(str(u or "mV") for u in (rec.units or ["mV"] * rec.n_sig))
     signal = (rec.p_signal * np.array([_TO_MV.get(u.lower(), 1.0) for u in units])).astype(np.float32)
+    if np.isinf(signal).any():  # the gains are checked with the header; this is the last guard
+        raise InputError(f"{label or name}: the signal overflows to infinity in mV; its ADC gains are wrong.")
     return ECGRecord(
         name=name,
         signal=signal,
@@ -354,14 +403,29 @@ def _to_record(rec: wfdb.Record, name: str, annotations: Annotations | None, lab
     )
 
 
-def _read_annotations(base: Path, label: str) -> Annotations:
+def _read_annotations(base: Path, atr_label: str, n_samples: int) -> Annotations:
+    """The record's reference annotations, refused (never silently empty) when unreadable or outside the record.
+
+    A clear refusal rather than the signal with a note: an empty or garbled .atr would otherwise
+    show an unannotated strip, or labels at the wrong beats, as if they were the reference.
+    """
+    retry = f"Upload the record without {atr_label} to view it without reference labels."
     try:
         with reader_warnings_silenced():
             ann = wfdb.rdann(str(base), "atr")
     except Exception as exc:
-        raise InputError(f"The .atr annotation file of {label} could not be read ({_short(exc)}).") from None
+        raise InputError(f"{atr_label}, the annotation file, could not be read ({_short(exc)}). {retry}") from None
+    sample = np.asarray(ann.sample, dtype=np.int64)
+    if sample.size == 0:
+        raise InputError(f"{atr_label}, the annotation file, holds no annotations. {retry}")
+    outside = sample[(sample < 0) | (sample >= n_samples)]
+    if outside.size:
+        raise InputError(
+            f"{atr_label}, the annotation file, marks sample {int(outside[0]):,}, outside the record's "
+            f"{n_samples:,} samples: it is damaged or belongs to another record. {retry}"
+        )
     aux = tuple(str(a or "") for a in (ann.aux_note or []))
-    return Annotations(np.asarray(ann.sample, dtype=np.int64), tuple(ann.symbol), aux)
+    return Annotations(sample, tuple(ann.symbol), aux)
 
 
 def _single_header(files: Mapping[str, bytes]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import sys
 import tempfile
 import warnings
@@ -167,14 +168,24 @@ def test_oversized_header_is_refused(mitdb):
         load_ecg({**files, "100.hea": padded})
 
 
-def test_corrupt_annotation_file_is_refused(mitdb):
-    files = {**_record_100(mitdb), "100.atr": b"\xff" * 37}
-    try:
-        record = load_ecg(files)
-    except InputError as exc:
-        assert ".atr" in str(exc)
-    else:  # wfdb may parse garbage as annotations; then they must at least be well-formed
-        assert isinstance(record, ECGRecord)
+@pytest.mark.parametrize(
+    "atr, message",
+    [
+        (b"\xff" * 37, r"could not be read \(cannot reshape"),
+        (b"", "holds no annotations"),
+        (b"\0\0", "holds no annotations"),  # only the end marker
+        (struct.pack("<HH", (1 << 10) | 1000, 0), "marks sample 1,000, outside the record's 360 samples"),
+    ],
+    ids=["garbage", "empty", "end-marker-only", "past-the-end"],
+)
+def test_unreadable_empty_or_misplaced_annotations_are_refused_naming_the_atr(atr, message):
+    # Never the signal with silently empty or misplaced reference labels: a refusal that says how to go on.
+    with pytest.raises(InputError, match=f"^rec\\.atr, the annotation file, {message}.*Upload the record without "
+                                         r"rec\.atr to view it without reference labels\.$"):
+        load_ecg({**_tiny_record(), "rec.atr": atr})
+    beats = struct.pack("<HHH", (1 << 10) | 100, (1 << 10) | 180, 0)  # N at samples 100 and 280 (code 1 = N)
+    record = load_ecg({**_tiny_record(), "rec.atr": beats})
+    assert record.annotations.sample.tolist() == [100, 280] and record.annotations.symbol == ("N", "N")
 
 
 def test_units_are_converted_to_millivolts(mitdb, tmp_path):
@@ -223,3 +234,23 @@ def test_concurrent_loads_leave_the_process_warning_filters_as_they_were():
             sys.setswitchinterval(switch)
         assert list(warnings.filters) == before
     assert all(record.n_samples == 360 for record in loaded)
+
+
+@pytest.mark.parametrize(
+    "gain, message",
+    [
+        ("1e-300", r"ADC gain of 1e-300 per mV; real ECG recorders have 0\.01 to 1e\+07 per mV"),
+        ("1e12", "ADC gain of 1e12 per mV; real ECG recorders"),
+        ("200/nV", r"ADC gain of 200 per nV \(2e\+08 per mV\)"),
+        ("0", r"ADC gain of 0 \(0 marks an uncalibrated signal"),
+        ("nan", "ADC gain of nan; it must be a positive number of ADC units per mV"),
+        ("inf(0)/uV", "ADC gain of inf; it must be a positive number of ADC units per uV"),
+        ("-200", "ADC gain of -200; it must be a positive number"),
+        ("abc", "ADC gain of 'abc', not a number"),
+    ],
+)
+def test_unusable_gains_are_refused_naming_the_channel_and_value(gain, message):
+    with pytest.raises(InputError, match=r"^rec\.hea: signal 1 \(MLII\) has an " + message):
+        load_ecg(_tiny_record(gain=gain))
+    assert np.nanmax(load_ecg(_tiny_record(gain="200(0)/uV")).signal) == pytest.approx(1e-3)  # 200 units per µV
+
