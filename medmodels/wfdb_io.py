@@ -309,12 +309,19 @@ def load_ecg_files(files: Mapping[str, bytes]) -> ECGRecord:
     fixed_names = {name: f"signal{i}.dat" for i, name in enumerate(dict.fromkeys(s.file_name for s in header.signals))}
     annotation = files.get(f"{hea[:-4]}.atr")
     with tempfile.TemporaryDirectory(prefix="medmodels-") as folder:
+        # Comment lines may hold age, sex, diagnoses or names: they are read from memory, never written.
         _write_private(Path(folder), "record.hea", _rename_data_files(text, fixed_names).encode())
         for original, fixed in fixed_names.items():
             _write_private(Path(folder), fixed, files[original])
         if annotation is not None:
             _write_private(Path(folder), "record.atr", annotation)
-        return _read_record(Path(folder) / "record", hea, has_atr=annotation is not None, name=header.name)
+        return _read_record(Path(folder) / "record", hea, has_atr=annotation is not None, name=header.name,
+                            comments=header_comments(text))
+
+
+def header_comments(text: str) -> tuple[str, ...]:
+    """The header's comment lines without their '#', as wfdb reads them into ``Record.comments``."""
+    return tuple(line.strip().strip(" \t#") for line in text.splitlines() if line.strip().startswith("#"))
 
 
 _PHYSIONET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
@@ -372,12 +379,16 @@ def _load_from_path(path: Path) -> ECGRecord:
     return _read_record(base, hea.name, has_atr=atr.is_file(), name=header.name)
 
 
-def _read_record(base: Path, label: str, *, has_atr: bool, name: str) -> ECGRecord:
+def _read_record(base: Path, label: str, *, has_atr: bool, name: str,
+                 comments: Sequence[str] | None = None) -> ECGRecord:
+    """The record at ``base``; ``comments`` replace the header's when given (uploads: read from memory)."""
     try:
         with reader_warnings_silenced():
             rec = wfdb.rdrecord(str(base), physical=True)
     except Exception as exc:  # wfdb raises assorted types on malformed files
         raise InputError(f"{label}: the record could not be read ({_short(exc)}).") from None
+    if comments is not None:
+        rec.comments = list(comments)
     record = _to_record(rec, name, None, label)
     if not has_atr:
         return record
@@ -445,13 +456,12 @@ def _decode_header(data: bytes, label: str) -> str:
 
 
 def _rename_data_files(text: str, fixed_names: Mapping[str, str]) -> str:
-    """The header with the record name and data file names replaced by fixed ones."""
+    """The header without comment lines, its record name and data file names replaced by fixed ones."""
     out, seen_record_line = [], False
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
-            out.append(line)
-            continue
+            continue  # comment lines are read from memory (header_comments), never written to disk
         parts = stripped.split(maxsplit=1)
         if not seen_record_line:
             parts[0], seen_record_line = "record", True

@@ -254,3 +254,20 @@ def test_unusable_gains_are_refused_naming_the_channel_and_value(gain, message):
         load_ecg(_tiny_record(gain=gain))
     assert np.nanmax(load_ecg(_tiny_record(gain="200(0)/uV")).signal) == pytest.approx(1e-3)  # 200 units per µV
 
+
+def test_header_comments_are_read_from_memory_and_never_written(monkeypatch):
+    from medmodels import wfdb_io
+
+    written = {}
+    real_write = wfdb_io._write_private
+
+    def spy(folder, name, data):
+        written[name] = data
+        real_write(folder, name, data)
+
+    monkeypatch.setattr(wfdb_io, "_write_private", spy)
+    record = load_ecg(_tiny_record(comment="# age: 63 sex: F\n  #DOE^JANE, Ward 4  \n"))
+    assert record.comments == ("age: 63 sex: F", "DOE^JANE, Ward 4")
+    assert sorted(written) == ["record.hea", "signal0.dat"]
+    assert b"#" not in written["record.hea"] and b"DOE" not in written["record.hea"]
+    assert written["record.hea"].decode().splitlines() == ["record 1 360 360", "signal0.dat 16 200 16 0 0 0 0 MLII"]
