@@ -323,4 +323,4 @@ def test_ecg_noise_upload_warns_that_it_has_no_regular_beats():
     assert not at.exception and not at.error
     assert any(w.value.startswith("No regular beats in 100 % of this record") for w in at.warning)
     beats = next(df.value for df in at.dataframe if "in stretch without regular beats" in df.value)
-    assert len(beats) == 0 or beats["in stretch without regular beats"].all()
+    assert len(beats) > 0 and beats["in stretch without regular beats"].all()  # 80 beats found in this noise, 8 listed
