@@ -76,3 +76,16 @@ def test_ecg_record_uploaded_as_one_zip_is_analysed_against_its_annotations(mitd
     assert len(beats) >= 1 and (beats["class"] != "N").all()  # the beat table, filtered to non-N by default
     agreement = next(df.value for df in at.dataframe if "Se (%)" in df.value).set_index("class")
     assert agreement.loc["N", "Se (%)"] > 99  # the zipped .atr was read and matched
+
+
+@pytest.mark.parametrize("page", ["pages/ct.py", "pages/ecg.py"])
+def test_a_zip_with_a_corrupt_member_shows_an_error_naming_it_not_an_exception(page):
+    # A valid zip directory over a damaged deflate stream: it failed while inflating (zlib.error), not while opening.
+    payload = b"".join(b"sample %d\n" % (i * 7919 % 1000) for i in range(3000))
+    archive = bytearray(_zipped({"upload/a.dcm": payload}))
+    start = 30 + len("upload/a.dcm")  # the member's compressed bytes follow its 30-byte local header and name
+    for i in range(start + 100, start + 140):
+        archive[i] ^= 0x55
+    at = _upload(_page(page), [("bad.zip", bytes(archive), "application/zip")])
+    assert not at.exception
+    assert len(at.error) == 1 and "upload/a.dcm" in at.error[0].value and "could not be unpacked" in at.error[0].value
