@@ -354,12 +354,18 @@ def _rescale_into(volume: np.ndarray, targets: Sequence[int], stored: np.ndarray
 def _rescale_parameters(name: str, ds: Dataset, frames: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-frame (slopes, intercepts) as float64: the top-level tags, else the enhanced multi-frame
     functional groups, else 1 and 0 (stored values as they are)."""
-    if "RescaleSlope" in ds or "RescaleIntercept" in ds:
+    if _has_top_level_rescale(ds):
         slope, intercept = _rescale_pair(name, ds)
         return np.full(frames, slope), np.full(frames, intercept)
     per_frame = [_functional(ds, i, "PixelValueTransformationSequence") for i in range(frames)]
     pairs = [_rescale_pair(name, item) if item is not None else (1.0, 0.0) for item in per_frame]
     return np.array([p[0] for p in pairs], np.float64), np.array([p[1] for p in pairs], np.float64)
+
+
+def _has_top_level_rescale(ds: Dataset) -> bool:
+    """Whether the dataset itself gives a slope or intercept: blank top-level tags (a de-identification tool's)
+    do not hide the enhanced multi-frame functional groups' values."""
+    return not (_is_blank(ds.get("RescaleSlope")) and _is_blank(ds.get("RescaleIntercept")))
 
 
 def _rescale_pair(name: str, ds: Dataset) -> tuple[float, float]:
@@ -549,11 +555,11 @@ def load_ct(
         what = _MODALITY_NAMES.get(modality, f"a {modality or 'non-CT'} image")
         raise InputError(f"{slices[0].name} is {what}; the CT model needs CT. Upload a chest CT slice or series.")
     _check_series_size(slices)
-    volume, uids, positions, first, positions_guessed = _decode_series(slices)
+    volume, uids, positions, first, positions_guessed, datasets = _decode_series(slices)
     pixel_spacing = _pixel_spacing(first)
     row_mm, col_mm = pixel_spacing or (1.0, 1.0)  # unknown: a placeholder; sizes are then in pixels
     z_mm = _z_spacing(positions, first)
-    notes = [note for note in (_missing_spacing_note(pixel_spacing), _missing_rescale_note(first, modality),
+    notes = [note for note in (_missing_spacing_note(pixel_spacing), _series_rescale_note(datasets, modality),
                                _guessed_positions_note(positions_guessed, len(positions), z_mm),
                                _uneven_gaps_note(positions)) if note]
     return CTImage(
@@ -621,8 +627,10 @@ def _check_series_size(slices: list[_Slice]) -> None:
         )
 
 
-def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], Dataset, bool]:
-    """(volume in position order, SOP UIDs, positions (mm), first file's dataset, whether positions were guessed).
+def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], Dataset, bool,
+                                                 list[tuple[str, Dataset]]]:
+    """(volume in position order, SOP UIDs, positions (mm), first file's dataset, whether positions were guessed,
+    (name, dataset) of every file).
 
     The order comes from the headers, so each file's frames are decoded straight
     into their place in one preallocated volume (no concatenated or reordered copy).
@@ -641,16 +649,17 @@ def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[fl
     place[order] = np.arange(order.size)  # where each frame, in upload order, goes in the volume
     volume = np.empty((order.size, int(slices[0].header.Rows), int(slices[0].header.Columns)), np.float32)
     uids: list[str] = [""] * order.size
-    first, start = None, 0
+    first, start, datasets = None, 0, []
     for item in slices:
         stored, ds = _decode(item)
+        datasets.append((item.name, ds))
         targets = place[start : start + item.frames]
         _rescale_into(volume, targets, stored, ds, item.name)
         for target in targets:
             uids[target] = str(ds.get("SOPInstanceUID", ""))
         first = ds if first is None else first
         start += item.frames
-    return volume, uids, sorted_positions, first, guessed
+    return volume, uids, sorted_positions, first, guessed, datasets
 
 
 def _z_spacing(positions: list[float], ds: Dataset) -> float:
@@ -672,12 +681,25 @@ def _missing_spacing_note(pixel_spacing: tuple[float, float] | None) -> str | No
             "and nothing is measured in mm.")
 
 
+def _series_rescale_note(datasets: list[tuple[str, Dataset]], modality: str) -> str | None:
+    """The missing-rescale note of the series: every file is checked, because one slice read as stored values
+    sits about 1024 HU off its neighbours; when only some files lack the tags, it says how many and names one."""
+    lacking = [(name, note) for name, ds in datasets if (note := _missing_rescale_note(ds, modality))]
+    if not lacking:
+        return None
+    name, note = lacking[0]
+    if len(lacking) == len(datasets):
+        return note
+    return (f"{len(lacking)} of the {len(datasets)} files (e.g. {name}): {note} The other files give their rescale, "
+            "so these slices may differ from their neighbours by about 1024 HU.")
+
+
 def _missing_rescale_note(ds: Dataset, modality: str) -> str | None:
     """CT stores HU through RescaleSlope/Intercept (required tags); without them stored values may not be HU."""
     if modality != "CT" or ds.get("ModalityLUTSequence"):
         return None
     top_level = "RescaleSlope" in ds or "RescaleIntercept" in ds
-    if not top_level and _functional(ds, 0, "PixelValueTransformationSequence") is not None:
+    if not _has_top_level_rescale(ds) and _functional(ds, 0, "PixelValueTransformationSequence") is not None:
         return None
     blank = [keyword for keyword in ("RescaleSlope", "RescaleIntercept") if _is_blank(ds.get(keyword))]
     if not blank:

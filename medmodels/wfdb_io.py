@@ -337,8 +337,9 @@ def load_ecg_physionet(database: str, record: str) -> ECGRecord:
         if not _PHYSIONET_NAME.match(value or "") or ".." in value:
             raise InputError(f"{value!r} is not a valid PhysioNet {what} name (e.g. database mitdb, record 100).")
     try:
-        with reader_warnings_silenced():
-            header = wfdb.rdheader(record, pn_dir=database)
+        # Not inside reader_warnings_silenced: its lock is shared by every session's loads, and wfdb's downloads
+        # have no timeout, so a stalled fetch would block every other upload. PhysioNet files are public.
+        header = wfdb.rdheader(record, pn_dir=database)
     except Exception as exc:  # requests/HTTP/parse errors of assorted types
         raise InputError(
             f"Could not fetch {database}/{record} from PhysioNet ({_short(exc)}). Without internet access, "
@@ -351,12 +352,11 @@ def load_ecg_physionet(database: str, record: str) -> ECGRecord:
     )
     parse_header(text, f"{database}/{record}.hea")  # same limits as an upload
     try:
-        with reader_warnings_silenced():
-            rec = wfdb.rdrecord(record, pn_dir=database, physical=True)
-            try:
-                ann = wfdb.rdann(record, "atr", pn_dir=database)
-            except Exception:  # most databases publish no .atr
-                ann = None
+        rec = wfdb.rdrecord(record, pn_dir=database, physical=True)
+        try:
+            ann = wfdb.rdann(record, "atr", pn_dir=database)
+        except Exception:  # most databases publish no .atr
+            ann = None
     except Exception as exc:
         raise InputError(f"Could not read {database}/{record} from PhysioNet ({_short(exc)}).") from None
     annotations = Annotations(np.asarray(ann.sample, np.int64), tuple(ann.symbol)) if ann is not None else None

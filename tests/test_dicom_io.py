@@ -419,3 +419,41 @@ def test_random_and_truncated_bytes_only_ever_raise_input_error(ct_small, seed):
 def test_empty_upload_is_refused():
     with pytest.raises(InputError, match="No files"):
         load_ct([])
+
+
+def _at_z(path: Path, z_mm: float, *, drop_rescale: bool = False) -> bytes:
+    """``path`` moved to z = ``z_mm`` as a new instance; optionally without its rescale tags."""
+    ds = pydicom.dcmread(path)
+    ds.ImagePositionPatient = [ds.ImagePositionPatient[0], ds.ImagePositionPatient[1], z_mm]
+    ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    if drop_rescale:
+        del ds.RescaleSlope, ds.RescaleIntercept
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_a_series_where_only_some_files_lack_rescale_tags_says_how_many_and_which(ct_small):
+    stored = pydicom.dcmread(ct_small).pixel_array.astype(np.float32)  # CT_small: slope 1, intercept -1024
+    files = {"a.dcm": _at_z(ct_small, 0.0), "b.dcm": _at_z(ct_small, 5.0, drop_rescale=True),
+             "c.dcm": _at_z(ct_small, 10.0)}
+    image = load_ct(files)
+    np.testing.assert_array_equal(image.hu[1], stored)  # read as stored: 1024 above its neighbours
+    np.testing.assert_array_equal(image.hu[0], stored - 1024)
+    (note,) = image.notes  # the first file has its tags: the note must still come
+    assert note.startswith("1 of the 3 files (e.g. b.dcm): The header has no RescaleSlope/RescaleIntercept")
+    assert "about 1024 HU" in note
+
+
+def test_a_shuffled_upload_puts_every_slice_and_its_uid_at_its_own_position(lidc_0001_slices):
+    chosen = lidc_0001_slices[::13]  # 11 slices, a few seconds
+    z = {p: float(pydicom.dcmread(p, stop_before_pixels=True).ImagePositionPatient[2]) for p in chosen}
+    in_order = sorted(chosen, key=z.get)
+    shuffled = list(chosen)
+    random.Random(1).shuffle(shuffled)
+    image, reference = load_ct(shuffled), load_ct(in_order)
+    np.testing.assert_array_equal(image.hu, reference.hu)
+    for k, path in enumerate(in_order):
+        assert image.z_positions[k] == pytest.approx(z[path])
+        assert image.sop_instance_uids[k] == pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID
+        np.testing.assert_array_equal(image.hu[k], load_ct(path).hu[0])
