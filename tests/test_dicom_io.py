@@ -457,3 +457,18 @@ def test_a_shuffled_upload_puts_every_slice_and_its_uid_at_its_own_position(lidc
         assert image.z_positions[k] == pytest.approx(z[path])
         assert image.sop_instance_uids[k] == pydicom.dcmread(path, stop_before_pixels=True).SOPInstanceUID
         np.testing.assert_array_equal(image.hu[k], load_ct(path).hu[0])
+
+
+def test_blank_top_level_rescale_tags_do_not_hide_an_enhanced_cts_per_frame_rescale():
+    require_data("ct", "dicom_edge_cases")
+    path = EDGE_DIR / "pydicom-data" / "eCT_Supplemental.dcm"  # enhanced CT: rescale only in its functional groups
+    reference = load_ct(path, require_ct=False)
+    ds = pydicom.dcmread(path)
+    ds.add_new("RescaleSlope", "DS", None)  # what a de-identification tool may leave at the top level
+    ds.add_new("RescaleIntercept", "DS", None)
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    blanked = load_ct({"blank.dcm": buffer.getvalue()}, require_ct=False)
+    assert reference.hu.min() == -1024  # the functional groups' intercept is applied
+    np.testing.assert_array_equal(blanked.hu, reference.hu)
+    assert blanked.notes == ()
