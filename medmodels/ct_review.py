@@ -216,6 +216,7 @@ def detector_performance_note(card: dict) -> str:
     if not figures or not folds:
         return ""
     nodules = sum(len(fold.get("nodules", [])) for fold in folds.values())
+    figures = figures.removeprefix("held-out series, ")  # the sentence already says so
     return (f"Nodule probability: the detector's score, {_ranking_score_note(card)} Its held-out test rests on "
             f"{len(folds)} series with {nodules} LUNA16 reference nodules: {figures}. False candidates can rank "
             "above a true nodule, so read every listed candidate.")

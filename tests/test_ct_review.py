@@ -124,7 +124,7 @@ def test_the_detector_note_gives_its_held_out_figures_and_how_few_nodules_they_r
     note = detector_performance_note(card)
     assert note.startswith("Nodule probability: the detector's score, for ranking candidates, not a calibrated "
                            "probability: 0.99 does not mean that 99 % of such candidates are nodules.")
-    assert "Its held-out test rests on 2 series with 3 LUNA16 reference nodules" in note
+    assert "Its held-out test rests on 2 series with 3 LUNA16 reference nodules: P2: nodules ranked 2, 5 of 80" in note
     assert "P2: nodules ranked 2, 5 of 80" in note and "P1: nodule ranked 4 of 80" in note
     assert "untuned" not in note  # no untuned figures in this card, so nothing is labelled tuned either
     assert detector_performance_note({}) == "" and detector_performance_note({"test_data": {"folds": {}}}) == ""
