@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from medmodels.model_cards import card_summary, held_out_headline, installed_cards
@@ -67,6 +69,9 @@ def test_every_committed_card_states_training_test_data_and_held_out_figures(car
     assert len(summary["trained on"]) < 400  # a sentence, not a dump of record lists
     # every card is headed by a readable title, not by its identifier (e.g. "ct-nodule-detector")
     assert summary["model"] == card["title"] and " " in summary["model"]
+    # what Home and the pages show says which records, not which Python constant holds them ("mitdb.TRAIN")
+    shown = [*summary.values(), card.get("quality", {}).get("notes", "")]
+    assert not [text for text in shown if re.search(r"\b(medmodels|mitdb)\.[A-Za-z_]", str(text))]
 
 
 def test_a_card_without_a_title_is_headed_by_its_name():

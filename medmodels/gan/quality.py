@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from medmodels.ecg.mitdb import TRAIN as ECG_TRAIN_RECORDS, VALIDATION as ECG_VALIDATION_RECORDS
 from medmodels.gan import metrics
 from medmodels.gan.generate import MODEL_DIRS, ecg_to_scaled, hu_to_scaled, load_generator
 
@@ -188,9 +189,10 @@ def tstr(modality: str, model_dir: Path | None = None) -> dict:
         m = class_metrics(confusion_matrix(held_out.labels, logits.argmax(axis=1)))
         out[arm] = {"f1": {c: (round(m[c]["F1"], 2) if m[c]["F1"] is not None else None) for c in gen.classes},
                     "accuracy": round(m["accuracy"], 2), "n_train": int(len(y))}
-    out["protocol"] = (f"beat classifier (ecg.train.fit_classifier) trained {TSTR_ECG_EPOCHS} epochs on real "
-                       f"mitdb.TRAIN beats (TRTR) or {n} synthetic beats, {TSTR_SYNTHETIC_PER_CLASS} per class (TSTR); "
-                       "per-class F1 (%) on the held-out mitdb.VALIDATION beats")
+    out["protocol"] = (f"beat classifier (ecg.train.fit_classifier) trained {TSTR_ECG_EPOCHS} epochs on the real "
+                       f"beats of the {len(ECG_TRAIN_RECORDS)} DS1 training records (TRTR) or {n} synthetic beats, "
+                       f"{TSTR_SYNTHETIC_PER_CLASS} per class (TSTR); per-class F1 (%) on the held-out beats of "
+                       f"{HELD_OUT_ECG_RECORDS}")
     return out
 
 
@@ -234,6 +236,10 @@ def finish(modality: str, model_dir: Path | None = None, with_tstr: bool = True)
     return quality
 
 
+#: The GAN-ECG held-out records in words, for its card's notes and protocol.
+HELD_OUT_ECG_RECORDS = (f"the {len(ECG_VALIDATION_RECORDS)} DS1 validation records "
+                        f"({', '.join(ECG_VALIDATION_RECORDS)})")
+
 NOTES = {
     "ct": "Features: the committed CT nodule detector's 'gap' layer (64). Held out: LIDC-IDRI-0003 and held-out "
           "patients' crops blended into it, so the nodule class is composite (real crops in real lung), not whole "
@@ -243,8 +249,8 @@ NOTES = {
           "so its threshold includes that shift and it is an upper bound on copying; 'closer than training samples "
           "to each other' uses each training patch's nearest other training patch (the same patients) and is the "
           "test for near-copies. Both are about 1 % for a generator that copies nothing.",
-    "ecg": "Features: the committed ECG beat classifier's 'head' layer (32). Held out: mitdb.VALIDATION records "
-           "(other patients); F has few held-out beats, so its figures are rough. FID uses half the held-out class "
+    "ecg": "Features: the committed ECG beat classifier's 'head' layer (32). Held out: "
+           f"{HELD_OUT_ECG_RECORDS}, other patients; F has few held-out beats, so its figures are rough. FID uses half the held-out class "
            "vs synthetic beats of the same size; the floor is the other real half. Memorisation distances are in "
            "the scaled input space (waveform channels + RR features), against two references, each about 1 % for a "
            "generator that copies nothing. 'Closer than new patients': held-out patients' beats sit far from every "

@@ -204,9 +204,10 @@ def training_card(modality, out_dir, shape, scaling, counts, steps, seed, config
             "shape": shape, "scaling": scaling,
             "input": {**spec.to_card(), "units": "channel 0 mV; channel 1 (beat − record median beat) / its peak-to-peak",
                       "lead": "MLII"},
-            "training_data": {"summary": "MIT-BIH DS1 records of medmodels.ecg.mitdb.TRAIN, reference beats",
+            "training_data": {"summary": ecg_records_summary("training", TRAIN) + ", reference beats",
                               "records": list(TRAIN), "licence": "MIT-BIH Arrhythmia Database, ODC-By 1.0"},
-            "held_out_data": {"summary": "MIT-BIH DS1 records of medmodels.ecg.mitdb.VALIDATION (other patients)",
+            "held_out_data": {"summary": ecg_records_summary("validation", VALIDATION)
+                                  + ": other patients, never seen in training",
                               "records": list(VALIDATION)},
         })
     return card
@@ -253,3 +254,9 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def ecg_records_summary(split: str, records) -> str:
+    """A card's readable data summary, e.g. "MIT-BIH DS1, 6 validation records (101, 106, …)": the split's
+    records by number, not the name of the constant that holds them."""
+    return f"MIT-BIH DS1, {len(records)} {split} records ({', '.join(records)})"
