@@ -192,18 +192,22 @@ def summarise(modality: str, rows: list[dict]) -> dict:
     return out
 
 
+#: How an arm is shown: the "real" arm's CT nodules are native or composite, so it is named by what it lacks.
+ARM_LABELS = {"real": "training data only", "synthetic": "+ synthetic"}
+
+
 def format_summary(modality: str, summary: dict) -> str:
     if modality == "ecg":
         lines = ["ECG augmentation: DS2 per-class F1 (%) on reference beats, mean ± sd over seeds (one network, "
                  "DS1, committed epoch count)",
                  f"{'arm':<22}{'N':>14}{'S':>14}{'V':>14}{'F':>14}"]
         for arm, s in summary.items():
-            label = f"{arm} (+{s['n_synthetic']})" if s["n_synthetic"] else arm
+            label = f"+{s['n_synthetic']} synthetic" if s["n_synthetic"] else ARM_LABELS.get(arm, arm)
             lines.append(f"{label:<22}" + "".join(f"{s[c]['mean']:>8.2f} ± {s[c]['sd']:<4.2f}" for c in "NSVF"))
     else:
         lines = [f"CT augmentation: held-out patch AUC, detector fit for {CT_EPOCHS} epochs, mean ± sd over seeds"]
         for arm, s in summary.items():
-            label = f"{arm} (+{s['n_synthetic']} nodules)" if s["n_synthetic"] else arm
+            label = f"+{s['n_synthetic']} synthetic nodules" if s["n_synthetic"] else ARM_LABELS.get(arm, arm)
             lines.append(f"{label:<28}{s['auc']['mean']:.4f} ± {s['auc']['sd']:.4f}  (seeds {s['seeds']})")
     return "\n".join(lines)
 
