@@ -48,11 +48,11 @@ def add_beat_classes(
             continue
         probs = np.asarray(probabilities)[chosen]
         hover = ["<br>".join(f"{c}: {p:.2f}" for c, p in zip(AAMI, row)) for row in probs]
+        # Letters, not only colours: red and green (V, N) look alike to many colour-blind readers.
         fig.add_trace(go.Scatter(
-            x=samples[chosen] / fs, y=np.full(len(chosen), y_mv), mode="text+markers",
-            text=[cls] * len(chosen), textposition="top center", textfont=dict(color=CLASS_COLOURS[cls], size=13),
-            marker=dict(color=CLASS_COLOURS[cls], size=7, symbol="triangle-down"),
-            customdata=hover, name=f"{cls} ({CLASS_NAMES[cls]})",
+            x=samples[chosen] / fs, y=np.full(len(chosen), y_mv), mode="text",
+            text=[f"<b>{cls}</b>"] * len(chosen), textposition="middle center",
+            textfont=dict(color=CLASS_COLOURS[cls], size=13), customdata=hover, name=f"{cls} ({CLASS_NAMES[cls]})",
             hovertemplate="%{x:.2f} s<br>%{customdata}<extra>%{fullData.name}</extra>",
         ))
 

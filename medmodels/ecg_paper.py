@@ -99,6 +99,7 @@ def strip_figure(
     lead_name: str = "",
     beat_samples: np.ndarray | None = None,
     beat_labels: list[str] | tuple[str, ...] | None = None,
+    class_band: bool = False,
 ) -> go.Figure:
     """One lead on ECG paper over [start_s, start_s + length_s).
 
@@ -109,6 +110,8 @@ def strip_figure(
         lead_name: shown in the corner.
         beat_samples, beat_labels: reference (or detected) beats to mark on
             the strip; only those in the window are sent.
+        class_band: add a band of ``CLASS_BAND_MV`` below the trace for the
+            model's class letters (:func:`class_band_y`), so they never sit on it.
     """
     window = window_samples(signal_mv.shape[0], fs, start_s, length_s)
     segment = signal_mv[window]
@@ -117,6 +120,8 @@ def strip_figure(
     fig = go.Figure(go.Scattergl(x=times, y=values, mode="lines", line=dict(color="black", width=1.2),
                                  hovertemplate="%{x:.3f} s<br>%{y:.2f} mV<extra></extra>", name=lead_name))
     y_range = _y_range(values)
+    if class_band:
+        y_range = (y_range[0] - CLASS_BAND_MV, y_range[1])
     if beat_samples is not None and beat_labels is not None:
         _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_range[1] - 0.2)
     x_range = (window.start / fs, window.start / fs + length_s)
@@ -126,6 +131,15 @@ def strip_figure(
                        showarrow=False, font=dict(size=13))
     fig.update_layout(height=_height_for(length_s, y_range[1] - y_range[0]))
     return fig
+
+
+#: Height (mV) of the band below the trace that holds the model's class letters: one large square.
+CLASS_BAND_MV = 0.5
+
+
+def class_band_y(fig: go.Figure) -> float:
+    """The height (mV) at which class letters sit in a strip drawn with ``class_band=True``: the band's middle."""
+    return float(fig.layout.yaxis.range[0]) + CLASS_BAND_MV / 2
 
 
 def _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_text) -> None:

@@ -9,7 +9,7 @@ from medmodels.ecg.saliency import grad_cam
 from medmodels.ecg_analysis_view import (
     AAMI, CLASS_NAMES, add_beat_classes, beat_saliency_figure, beat_table, confusion_figure, hr_trend_figure,
 )
-from medmodels.ecg_paper import overview_figure, strip_figure, twelve_lead_figure, window_samples
+from medmodels.ecg_paper import class_band_y, overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
     UNDEFINED_FIGURE_NOTE, agreement_with_reference, burden_table, events_table, held_out_caption,
     held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, rr_context_note,
@@ -117,13 +117,15 @@ if record is not None:
         st.plotly_chart(overview_figure(record.signal[:, lead], record.fs, start_s, length_s), width="stretch",
                         config={"displayModeBar": False})
         strip = strip_figure(record.signal[:, lead], record.fs, start_s, length_s, lead_name=record.lead_names[lead],
-                             beat_samples=ann.sample if ann else None, beat_labels=ann.symbol if ann else None)
+                             beat_samples=ann.sample if ann else None, beat_labels=ann.symbol if ann else None,
+                             class_band=analysis is not None)
         if analysis is not None:
             window = window_samples(record.n_samples, record.fs, start_s, length_s)
             add_beat_classes(strip, analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs,
-                             window, strip.layout.yaxis.range[0] + 0.3)
+                             window, class_band_y(strip))
         st.plotly_chart(strip, width="stretch")
-        notes = ["Coloured triangles: model class of each detected beat (hover for probabilities)."] if analysis else []
+        notes = (["Coloured letters below the trace: model class of each detected beat (hover for probabilities)."]
+                 if analysis else [])
         if ann:
             notes.append("Blue letters at the top: reference annotations from the .atr file.")
         st.caption(" ".join(notes))

@@ -68,3 +68,18 @@ def test_overview_shades_the_window():
     fig = overview_figure(_ecg_like(650_000), 360.0, 30.0, 10.0)
     assert len(fig.data[0].x) <= 2000
     assert fig.layout.shapes[0].x0 == 30.0 and fig.layout.shapes[0].x1 == 40.0
+
+
+def test_the_class_band_keeps_the_models_letters_below_the_trace_at_the_papers_scale():
+    from medmodels.ecg_paper import CLASS_BAND_MV, class_band_y
+
+    fs = 360.0
+    t = np.arange(int(10 * fs)) / fs
+    ecg = np.where((t % 0.8) < 0.03, 1.2, 0.0) - 0.6 * (((t + 0.05) % 0.8) < 0.02)  # R up, a deep S down
+    plain = strip_figure(ecg, fs, 0.0, 10.0)
+    banded = strip_figure(ecg, fs, 0.0, 10.0, class_band=True)
+    (low, high), (band_low, band_high) = plain.layout.yaxis.range, banded.layout.yaxis.range
+    assert (band_low, band_high) == (low - CLASS_BAND_MV, high)
+    assert class_band_y(banded) < ecg.min() - 0.25  # a letter 13 px tall sits clear of the deepest S wave
+    # the paper keeps 10 mm/mV against 25 mm/s: the taller range makes a taller figure
+    assert banded.layout.height > plain.layout.height
