@@ -20,7 +20,7 @@ from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_
 from .ct_detector import SliceCandidates
 from .ct_lidc import Nodule
 from .dicom_io import CTImage
-from .model_cards import detector_held_out_figures
+from .model_cards import detector_fold_figures
 
 #: Candidates below this probability are not listed (they still shape the heat map).
 LIST_THRESHOLD = 0.05
@@ -211,12 +211,11 @@ def detector_performance_note(card: dict) -> str:
 
     Read from the detector card's ``test_data.folds``; empty when it has none.
     """
-    figures = detector_held_out_figures(card)
+    figures = detector_fold_figures(card)
     folds = card.get("test_data", {}).get("folds", {})
     if not figures or not folds:
         return ""
     nodules = sum(len(fold.get("nodules", [])) for fold in folds.values())
-    figures = figures.removeprefix("held-out series, ")  # the sentence already says so
     return (f"Nodule probability: the detector's score, {_ranking_score_note(card)} Its held-out test rests on "
             f"{len(folds)} series with {nodules} LUNA16 reference nodules: {figures}. False candidates can rank "
             "above a true nodule, so read every listed candidate.")

@@ -555,7 +555,8 @@ def load_ct(
         what = _MODALITY_NAMES.get(modality, f"a {modality or 'non-CT'} image")
         raise InputError(f"{slices[0].name} is {what}; the CT model needs CT. Upload a chest CT slice or series.")
     _check_series_size(slices)
-    volume, uids, positions, first, positions_guessed, datasets = _decode_series(slices)
+    volume, uids, positions, positions_guessed, datasets = _decode_series(slices)
+    first = datasets[0][1]  # the first uploaded file's header: series-level tags
     pixel_spacing = _pixel_spacing(first)
     row_mm, col_mm = pixel_spacing or (1.0, 1.0)  # unknown: a placeholder; sizes are then in pixels
     z_mm = _z_spacing(positions, first)
@@ -627,10 +628,10 @@ def _check_series_size(slices: list[_Slice]) -> None:
         )
 
 
-def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], Dataset, bool,
+def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], bool,
                                                  list[tuple[str, Dataset]]]:
-    """(volume in position order, SOP UIDs, positions (mm), first file's dataset, whether positions were guessed,
-    (name, dataset) of every file).
+    """(volume in position order, SOP UIDs, positions (mm), whether positions were guessed, (name, dataset) of
+    every file in upload order).
 
     The order comes from the headers, so each file's frames are decoded straight
     into their place in one preallocated volume (no concatenated or reordered copy).
@@ -649,7 +650,7 @@ def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[fl
     place[order] = np.arange(order.size)  # where each frame, in upload order, goes in the volume
     volume = np.empty((order.size, int(slices[0].header.Rows), int(slices[0].header.Columns)), np.float32)
     uids: list[str] = [""] * order.size
-    first, start, datasets = None, 0, []
+    start, datasets = 0, []
     for item in slices:
         stored, ds = _decode(item)
         datasets.append((item.name, ds))
@@ -657,9 +658,8 @@ def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[fl
         _rescale_into(volume, targets, stored, ds, item.name)
         for target in targets:
             uids[target] = str(ds.get("SOPInstanceUID", ""))
-        first = ds if first is None else first
         start += item.frames
-    return volume, uids, sorted_positions, first, guessed, datasets
+    return volume, uids, sorted_positions, guessed, datasets
 
 
 def _z_spacing(positions: list[float], ds: Dataset) -> float:

@@ -88,6 +88,12 @@ def _malignancy_figures(card: dict) -> str:
 
 
 def detector_held_out_figures(card: dict) -> str:
+    """The nodule detector card's held-out figures, headed "held-out series, " for Home ("" without folds)."""
+    figures = detector_fold_figures(card)
+    return f"held-out series, {figures}" if figures else ""
+
+
+def detector_fold_figures(card: dict) -> str:
     """The nodule detector card's held-out ranks and patch AUC per held-out series ("" without folds).
 
     Where a fold keeps ``with_all_candidates_averaged`` (the untuned inference rule), its ranks stand
@@ -111,7 +117,7 @@ def detector_held_out_figures(card: dict) -> str:
         parts.append(part)
     if not parts:
         return ""
-    text = "held-out series, " + "; ".join(parts)
+    text = "; ".join(parts)
     if any("with_all_candidates_averaged" in fold for fold in folds.values()):
         text += ("; the first ranks average test-time views only for each slice's best candidates, a cut-off set "
                  "after seeing a held-out nodule's rank, so they are tuned on these series; the untuned rule "

@@ -128,7 +128,7 @@ def parse_header(text: str, label: str = "header") -> _Header:
     """Parse and validate the parts of a WFDB header that decide what to read."""
     if len(text.encode("utf-8", "replace")) > MAX_HEADER_BYTES:
         raise InputError(f"{label} is over {MAX_HEADER_BYTES // 1024} KB; a WFDB header is a few lines of text.")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not _is_comment(ln)]
     if not lines:
         raise InputError(f"{label} is empty; upload the record's .hea header with its .dat file.")
     fields = lines[0].split()
@@ -321,7 +321,12 @@ def load_ecg_files(files: Mapping[str, bytes]) -> ECGRecord:
 
 def header_comments(text: str) -> tuple[str, ...]:
     """The header's comment lines without their '#', as wfdb reads them into ``Record.comments``."""
-    return tuple(line.strip().strip(" \t#") for line in text.splitlines() if line.strip().startswith("#"))
+    return tuple(line.strip().strip(" \t#") for line in text.splitlines() if _is_comment(line))
+
+
+def _is_comment(line: str) -> bool:
+    """A WFDB header comment line ('#' first, after any indent)."""
+    return line.strip().startswith("#")
 
 
 _PHYSIONET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
@@ -460,7 +465,7 @@ def _rename_data_files(text: str, fixed_names: Mapping[str, str]) -> str:
     out, seen_record_line = [], False
     for line in text.splitlines():
         stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+        if not stripped or _is_comment(stripped):
             continue  # comment lines are read from memory (header_comments), never written to disk
         parts = stripped.split(maxsplit=1)
         if not seen_record_line:

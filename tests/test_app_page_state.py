@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
-import pydicom
 from pydicom.data import get_testdata_file
 
 from test_app import _charts, _page
-
-
-def _dicom_bytes(path, **tags) -> bytes:
-    ds = pydicom.dcmread(path)
-    for name, value in tags.items():
-        setattr(ds, name, value)
-    buffer = io.BytesIO()
-    ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+from test_dicom_io import _modified
 
 
 def _revealed_names(at) -> set[str]:
@@ -27,10 +16,10 @@ def _revealed_names(at) -> set[str]:
 def test_revealing_one_patients_dicom_header_does_not_reveal_the_next_upload(ct_small):
     at = _page("pages/ct.py")
     at.radio[0].set_value("Upload").run()
-    at.file_uploader[0].upload("a.dcm", _dicom_bytes(ct_small, PatientName="DOE^ALICE")).run()
+    at.file_uploader[0].upload("a.dcm", _modified(ct_small, PatientName="DOE^ALICE")).run()
     at.toggle(key="reveal_dicom").set_value(True).run()
     assert "DOE^ALICE" in _revealed_names(at)
-    at.file_uploader[0].clear().upload("b.dcm", _dicom_bytes(ct_small, PatientName="DOE^BOB")).run()
+    at.file_uploader[0].clear().upload("b.dcm", _modified(ct_small, PatientName="DOE^BOB")).run()
     assert not at.exception
     assert at.toggle(key="reveal_dicom").value is False
     assert not any("DOE^" in name for name in _revealed_names(at))
@@ -69,7 +58,7 @@ def test_custom_window_of_a_wide_range_non_ct_image_opens_without_error():
     mr = get_testdata_file("MR_small.dcm")
     at = _page("pages/ct.py")
     at.radio[0].set_value("Upload").run()
-    at.file_uploader[0].upload("mr.dcm", _dicom_bytes(mr, RescaleSlope=10, RescaleIntercept=0)).run()
+    at.file_uploader[0].upload("mr.dcm", _modified(mr, RescaleSlope=10, RescaleIntercept=0)).run()
     assert not at.exception and not at.error
     width = next(n for n in at.number_input if n.label.startswith("Width"))
     assert width.label == "Width (stored value)" and width.value > 10000

@@ -196,12 +196,18 @@ def test_picking_a_candidate_zooms_on_it_with_grad_cam(server, page):
     _shoot(page, "ct-candidate-zoom")
 
 
-def test_picking_a_beat_jumps_the_strip_and_shows_its_saliency_and_timing(server, page, mitdb):
+def _beat_table_of_119(page, server: str, mitdb: Path):
+    """Upload record 119 on the ECG page and return its beat table once analysed."""
     page.goto(f"{server}/ecg")
     page.get_by_text("ECG review").first.wait_for(timeout=60_000)
     _upload(page, [mitdb / "119.hea", mitdb / "119.dat"])
     table = page.locator('[data-testid="stDataFrame"]').filter(has_text="p(V)").first
     table.wait_for(timeout=90_000)
+    return table
+
+
+def test_picking_a_beat_jumps_the_strip_and_shows_its_saliency_and_timing(server, page, mitdb):
+    table = _beat_table_of_119(page, server, mitdb)
     _pick_table_row(page, table, 3)  # 119's fourth V beat, past the first 10 s strip: the strip must move
     page.get_by_text("Saliency opacity").wait_for(timeout=60_000)
     page.get_by_text("RR before").first.wait_for(timeout=30_000)
@@ -215,11 +221,7 @@ def test_picking_a_beat_jumps_the_strip_and_shows_its_saliency_and_timing(server
 
 
 def test_a_beat_pick_outlived_by_a_shorter_filtered_table_is_dropped_not_an_error(server, page, mitdb):
-    page.goto(f"{server}/ecg")
-    page.get_by_text("ECG review").first.wait_for(timeout=60_000)
-    _upload(page, [mitdb / "119.hea", mitdb / "119.dat"])
-    table = page.locator('[data-testid="stDataFrame"]').filter(has_text="p(V)").first
-    table.wait_for(timeout=90_000)
+    table = _beat_table_of_119(page, server, mitdb)
     _pick_table_row(page, table, 5)
     page.get_by_text("Saliency opacity").wait_for(timeout=60_000)
     # Minimum probability 1.0 leaves (almost) no rows: row 5 of the old table must not be looked up in the new one.

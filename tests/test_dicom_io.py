@@ -5,10 +5,7 @@ from __future__ import annotations
 import io
 import random
 import re
-import sys
-import warnings
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ from medmodels import CTImage, InputError, ct_array, load_ct
 from medmodels import dicom_io
 from medmodels.config import data_dir
 
+from concurrency import load_in_threads_keeping_warning_filters
 from data_paths import require_data
 
 BUNDLED = sorted(p for p in Path(DATA_ROOT, "test_files").rglob("*") if p.is_file())
@@ -379,20 +377,9 @@ def test_a_series_past_the_decoded_size_limit_is_refused_before_decoding(ct_smal
 
 
 def test_concurrent_loads_leave_the_process_warning_filters_as_they_were(ct_small):
-    # catch_warnings saves and restores the process-wide filters: unsynchronised, threads restore each
-    # other's "ignore" (Streamlit serves each session from a thread). Four threads did, in nearly every run, before.
+    # Four threads restored each other's "ignore" filter in nearly every run before the readers took one lock.
     data = ct_small.read_bytes()
-    switch = sys.getswitchinterval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        before = list(warnings.filters)
-        sys.setswitchinterval(1e-5)  # switch threads often, inside the blocks
-        try:
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                loaded = list(pool.map(lambda _: load_ct(data), range(80)))
-        finally:
-            sys.setswitchinterval(switch)
-        assert list(warnings.filters) == before
+    loaded = load_in_threads_keeping_warning_filters(lambda: load_ct(data), 80)
     assert all(image.hu.shape == (1, 128, 128) for image in loaded)
 
 

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import io
 import struct
-import sys
 import tempfile
-import warnings
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from medmodels import ECGRecord, InputError, ecg_signal, load_ecg
+from medmodels import InputError, ecg_signal, load_ecg
 from medmodels.wfdb_io import group_records, load_ecg_files
 from medmodels.sources import expand_sources
 
+from concurrency import load_in_threads_keeping_warning_filters
 from data_paths import require_data
 
 # Lead pairs as published for the MIT-BIH records whose first lead is not MLII.
@@ -219,20 +217,8 @@ def _tiny_record(name: str = "rec", gain: str = "200", comment: str = "") -> dic
 
 
 def test_concurrent_loads_leave_the_process_warning_filters_as_they_were():
-    # catch_warnings saves and restores the process-wide filters: unsynchronised, threads restore each
-    # other's "ignore" (Streamlit serves each session from a thread).
     files = _tiny_record()
-    switch = sys.getswitchinterval()
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        before = list(warnings.filters)
-        sys.setswitchinterval(1e-5)  # switch threads often, inside the blocks
-        try:
-            with ThreadPoolExecutor(max_workers=4) as pool:
-                loaded = list(pool.map(lambda _: load_ecg(files), range(40)))
-        finally:
-            sys.setswitchinterval(switch)
-        assert list(warnings.filters) == before
+    loaded = load_in_threads_keeping_warning_filters(lambda: load_ecg(files), 40)
     assert all(record.n_samples == 360 for record in loaded)
 
 
