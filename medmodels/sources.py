@@ -2,7 +2,7 @@
 
 Everything stays in memory: uploads are never written to disk here. Limits are
 checked as the upload is expanded, against one running total over all its files
-and zips (declared sizes before inflating, actual bytes while reading), so a zip
+and zips (declared sizes, before inflating: zipfile refuses a member larger than declared), so a zip
 bomb, several of them, or an absurd upload is refused with a message instead of
 exhausting the server's memory.
 """
@@ -123,8 +123,8 @@ def unzip_in_memory(archive: NamedBytes, budget: UploadBudget | None = None) -> 
     Folders, macOS resource forks and hidden files are skipped. The declared
     uncompressed sizes are checked against the limits (per file, and what is
     left of ``budget``, the upload's running total) before any member is
-    inflated, and each member is read with a cap so a lying header cannot
-    inflate past them either. A damaged member or an unsupported compression
+    inflated; a header that under-declares a member's size fails its CRC check
+    when read, so it cannot inflate past them either. A damaged member or an unsupported compression
     is an :class:`InputError` naming the member.
     """
     budget = budget or UploadBudget()
@@ -161,10 +161,12 @@ def _read_member(zf: zipfile.ZipFile, archive: str, member: zipfile.ZipInfo, bud
     label = f"{member.filename} in {archive}"
     _check_size(label, member.file_size)
     budget.take(label, member.file_size)  # declared size: refused before inflating
-    cap = min(MAX_FILE_BYTES, budget.left + member.file_size)
     try:
+        # zipfile never yields more than the declared size, and a member whose header
+        # under-declares it fails the CRC check (BadZipFile), so the declared size is the
+        # member's whole cost and nothing more needs counting after the read.
         with zf.open(member) as fh:
-            data = fh.read(cap + 1)  # the actual bytes: a lying header stops one byte past the cap
+            data = fh.read()
     except _MEMBER_ERRORS as exc:
         if member.flag_bits & 0x1:
             problem = "is encrypted; upload an unencrypted zip"
@@ -172,8 +174,6 @@ def _read_member(zf: zipfile.ZipFile, archive: str, member: zipfile.ZipInfo, bud
             problem = (f"could not be unpacked ({exc}): the zip is damaged or uses an unsupported compression. "
                        "Upload the files themselves or a zip made with standard (deflate) compression")
         raise InputError(f"{label} {problem}.") from None
-    _check_size(label, len(data))
-    budget.take(label, len(data) - member.file_size)  # what the header did not declare
     return NamedBytes(member.filename, data)
 
 
