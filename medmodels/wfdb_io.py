@@ -53,7 +53,7 @@ PREFERRED_LEADS = ("MLII", "II", "ii", "ML2")
 
 @dataclass(frozen=True)
 class Annotations:
-    """Reference annotations: sample indices and their WFDB symbols."""
+    """Reference annotations: sample indices, their WFDB symbols and aux notes (rhythm changes such as '(B')."""
 
     sample: np.ndarray
     symbol: tuple[str, ...]
@@ -364,8 +364,13 @@ def load_ecg_physionet(database: str, record: str) -> ECGRecord:
             ann = None
     except Exception as exc:
         raise InputError(f"Could not read {database}/{record} from PhysioNet ({_short(exc)}).") from None
-    annotations = Annotations(np.asarray(ann.sample, np.int64), tuple(ann.symbol)) if ann is not None else None
-    return _to_record(rec, record, annotations)
+    signal_only = _to_record(rec, record, None)
+    if ann is None:
+        return signal_only
+    # Checked like an uploaded .atr: a published file can still be empty or belong to another record.
+    retry = f"Download {record}.hea and its signal file from PhysioNet and upload them without the .atr."
+    annotations = _checked_annotations(ann, f"{database}/{record}.atr", signal_only.n_samples, retry)
+    return replace(signal_only, annotations=annotations)
 
 
 def _load_from_path(path: Path) -> ECGRecord:
@@ -431,6 +436,12 @@ def _read_annotations(base: Path, atr_label: str, n_samples: int) -> Annotations
             ann = wfdb.rdann(str(base), "atr")
     except Exception as exc:
         raise InputError(f"{atr_label}, the annotation file, could not be read ({_short(exc)}). {retry}") from None
+    return _checked_annotations(ann, atr_label, n_samples, retry)
+
+
+def _checked_annotations(ann: wfdb.Annotation, atr_label: str, n_samples: int, retry: str) -> Annotations:
+    """``ann`` as :class:`Annotations`, refused (``retry`` says what to do instead) when it holds
+    none or marks a sample outside the record."""
     sample = np.asarray(ann.sample, dtype=np.int64)
     if sample.size == 0:
         raise InputError(f"{atr_label}, the annotation file, holds no annotations. {retry}")
@@ -440,7 +451,7 @@ def _read_annotations(base: Path, atr_label: str, n_samples: int) -> Annotations
             f"{atr_label}, the annotation file, marks sample {int(outside[0]):,}, outside the record's "
             f"{n_samples:,} samples: it is damaged or belongs to another record. {retry}"
         )
-    aux = tuple(str(a or "") for a in (ann.aux_note or []))
+    aux = tuple(str(a or "").strip("\x00 ") for a in (ann.aux_note or []))  # MIT-BIH pads rhythm notes with NUL
     return Annotations(sample, tuple(ann.symbol), aux)
 
 

@@ -209,6 +209,37 @@ def test_physionet_names_are_validated_before_any_request():
         load_ecg_physionet("mitdb", "100; rm")
 
 
+def _physionet_served_from(monkeypatch, folder: Path, annotation=None) -> None:
+    """wfdb's PhysioNet calls answered from a local copy (no network in tests); ``annotation`` replaces the .atr."""
+    import wfdb
+
+    real = {name: getattr(wfdb, name) for name in ("rdheader", "rdrecord", "rdann")}
+    monkeypatch.setattr(wfdb, "rdheader", lambda record, pn_dir: real["rdheader"](str(folder / record)))
+    monkeypatch.setattr(wfdb, "rdrecord", lambda record, pn_dir, physical: real["rdrecord"](str(folder / record)))
+    monkeypatch.setattr(wfdb, "rdann", lambda record, ext, pn_dir: annotation or real["rdann"](str(folder / record), ext))
+
+
+def test_a_physionet_record_keeps_its_reference_labels_and_rhythm_notes(monkeypatch, mitdb):
+    from medmodels.wfdb_io import load_ecg_physionet
+
+    _physionet_served_from(monkeypatch, mitdb)
+    record = load_ecg_physionet("mitdb", "119")
+    assert record.annotations.symbol.count("V") == 444  # record 119's published count
+    assert "(B" in record.annotations.aux_note  # its ventricular bigeminy episodes
+
+
+def test_a_physionet_annotation_outside_the_record_is_refused(monkeypatch, mitdb):
+    import wfdb
+    from medmodels.wfdb_io import load_ecg_physionet
+
+    shifted = wfdb.rdann(str(mitdb / "119"), "atr")
+    shifted.sample = shifted.sample + 650_000  # a file that belongs to a longer record
+    _physionet_served_from(monkeypatch, mitdb, annotation=shifted)
+    with pytest.raises(InputError, match=r"mitdb/119\.atr, the annotation file, marks sample 650,\d{3}, outside the "
+                                         r"record's 650,000 samples.*Download 119\.hea"):
+        load_ecg_physionet("mitdb", "119")
+
+
 def _tiny_record(name: str = "rec", gain: str = "200", comment: str = "") -> dict[str, bytes]:
     """A one-lead, one-second format-16 record at 360 Hz, built in memory (a 1 mV square pulse)."""
     digital = np.where((np.arange(360) // 90) % 2 == 1, 200, 0).astype("<i2")
