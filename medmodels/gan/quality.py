@@ -216,6 +216,10 @@ def update_card_section(modality: str, key: str, value, model_dir: Path | None =
     path.write_text(json.dumps(card, indent=1) + "\n")
 
 
+#: How :func:`finish` chooses between the raw and EMA generator weights, as it writes it into the card.
+CHOICE_METHOD = "mean over classes of the Fréchet distance in domain features to up to 1,000 training samples per class"
+
+
 def finish(modality: str, model_dir: Path | None = None, with_tstr: bool = True) -> dict:
     """Choose the weights, measure quality, write both into the card, print the table."""
     model_dir = Path(model_dir or MODEL_DIRS[modality])
@@ -223,8 +227,7 @@ def finish(modality: str, model_dir: Path | None = None, with_tstr: bool = True)
     path = model_dir / "card.json"
     card = json.loads(path.read_text())
     card["weights"]["variant"] = choice["chosen"]
-    card["weights"]["choice"] = {**choice, "method": "mean over classes of the Fréchet distance in domain features "
-                                                      "to up to 1,000 training samples per class"}
+    card["weights"]["choice"] = {**choice, "method": CHOICE_METHOD}
     path.write_text(json.dumps(card, indent=1) + "\n")
     quality = {"per_class": measure(modality, model_dir), "feature_model": feature_model_identity(modality)}
     if with_tstr:

@@ -54,6 +54,17 @@ def test_committed_cards_carry_both_memorisation_references_and_print_them(modal
     assert any("than training samples to each other" in key for key in quality.quality_rows(card)[0])
 
 
+@pytest.mark.parametrize("modality", ["ct", "ecg"])
+def test_committed_weight_choice_is_what_training_writes(modality):
+    """The card's account of the raw-vs-EMA choice is the one `finish` writes, not history a rerun would drop."""
+    choice = json.loads((MODEL_DIRS[modality] / "card.json").read_text())["weights"]["choice"]
+    assert set(choice) == {"scores_vs_training_data", "per_class", "chosen", "method"}
+    assert choice["method"] == quality.CHOICE_METHOD
+    means = {variant: sum(scores.values()) / len(scores) for variant, scores in choice["per_class"].items()}
+    assert choice["chosen"] == min(means, key=means.get)
+    assert all(abs(means[v] - choice["scores_vs_training_data"][v]) < 2e-3 for v in means)
+
+
 def test_ecg_card_quality_table_reproduces_on_the_data(monkeypatch, ecg_generator):
     from data_paths import require_data
     from medmodels.gan import data
