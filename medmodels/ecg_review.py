@@ -15,6 +15,7 @@ from .ecg import AAMI_CLASSES
 from .ecg.agreement import MATRIX_LABELS, class_metrics, confusion_matrix, match_beats
 from .ecg.beats import LOCAL_RR_HALF_WIDTH, rr_features
 from .ecg.mitdb import AAMI_MAP
+from .ecg.rhythm import BIGEMINY_MIN_PAIRS, HR_EXTREMES_INTERVALS, PAUSE_THRESHOLD_S, VT_RATE_BPM
 from .ecg.reading import is_lead_ii
 from .wfdb_io import Annotations
 
@@ -128,8 +129,7 @@ def burden_table(summary: dict, held_out: dict[str, dict] | None = None) -> pd.D
 def events_table(summary: dict) -> pd.DataFrame:
     """Rhythm events in time order: V couplets and runs, bigeminy episodes, pauses over 2 s, stretches without regular beats."""
     rows = [{"time (s)": e["start_s"], "event": "V couplet", "detail": ""} for e in summary.get("v_couplet_list", [])]
-    rows += [{"time (s)": e["start_s"], "event": "V run", "detail": f"{e['beats']} beats"
-              + (f" at {e['rate_bpm']:.0f} bpm" if e.get("rate_bpm") else "")} for e in summary.get("v_run_list", [])]
+    rows += [{"time (s)": e["start_s"], "event": "V run", "detail": _v_run_detail(e)} for e in summary.get("v_run_list", [])]
     for key, name in (("ventricular_bigeminy", "ventricular bigeminy"), ("supraventricular_bigeminy", "supraventricular bigeminy")):
         rows += [{"time (s)": e["start_s"], "event": name, "detail": f"{e['pairs']} pairs to {e['end_s']:.1f} s"}
                  for e in summary.get(key, [])]
@@ -138,7 +138,45 @@ def events_table(summary: dict) -> pd.DataFrame:
     rows += [{"time (s)": e["start_s"], "event": "no regular beats", "detail": f"to {e['end_s']:.1f} s"}
              for e in summary.get("no_regular_beats_spans", [])]
     table = pd.DataFrame(rows, columns=["time (s)", "event", "detail"])
-    return table.sort_values("time (s)", kind="stable").reset_index(drop=True)
+    table = table.sort_values("time (s)", kind="stable").reset_index(drop=True)
+    table.insert(1, "clock", [clock(t) for t in table["time (s)"]])
+    return table
+
+
+def _v_run_detail(run: dict) -> str:
+    """'5 beats in 2.1 s at 114 bpm (ventricular-tachycardia range)'; the range is by rate alone."""
+    detail = f"{run['beats']} beats"
+    if run.get("duration_s") is not None:
+        detail += f" in {run['duration_s']:.1f} s"
+    if run.get("rate_bpm"):
+        words = "ventricular-tachycardia" if run["rate_bpm"] >= VT_RATE_BPM else "idioventricular"
+        detail += f" at {run['rate_bpm']:.0f} bpm ({words} range)"
+    return detail
+
+
+def clock(seconds: float) -> str:
+    """Time from the record start as a Holter report writes it: 'm:ss.s', or 'h:mm:ss' from one hour."""
+    if seconds >= 3600:
+        hours, rest = divmod(int(round(seconds)), 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    minutes, tenths = divmod(int(round(seconds * 10)), 600)  # rounded first: 59.96 s is 1:00.0, not 0:60.0
+    return f"{minutes}:{tenths / 10:04.1f}"
+
+
+def rhythm_definitions_note(summary: dict) -> str:
+    """One caption line: how the figures above were counted, with the times of the HR extremes and longest pause."""
+    hr = summary["heart_rate"]
+    parts = []
+    if hr.get("min_bpm") is not None:
+        parts.append(f"Min and max HR: the lowest and highest mean over {HR_EXTREMES_INTERVALS} consecutive beats "
+                     f"(at {clock(hr['min_at_s'])} and {clock(hr['max_at_s'])}).")
+    longest = summary.get("longest_pause")
+    if longest:
+        parts.append(f"Longest pause {longest['duration_s']:.2f} s at {clock(longest['start_s'])}.")
+    parts.append(f"A couplet is 2 consecutive V beats, a run 3 or more; bigeminy needs {BIGEMINY_MIN_PAIRS} normal–"
+                 f"ectopic pairs in a row; none of them spans a pause over {PAUSE_THRESHOLD_S:.0f} s. "
+                 "Burden: share of all detected beats. Times: minutes:seconds from the record start.")
+    return " ".join(parts)
 
 
 def no_beats_note(lead_name: str, signal_mv: np.ndarray) -> str:

@@ -12,7 +12,7 @@ from medmodels.ecg_analysis_view import (
 from medmodels.ecg_paper import class_band_y, overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
     UNDEFINED_FIGURE_NOTE, agreement_with_reference, burden_table, events_table, held_out_caption,
-    held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, rr_context_note,
+    held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, rhythm_definitions_note, rr_context_note,
     untested_lead_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
@@ -137,12 +137,14 @@ if record is not None:
         st.subheader("Rhythm summary")
         st.caption(f"Lead {record.lead_names[lead]} · {summary['n_beats']} beats detected. " + INTENDED_USE)
         cols = st.columns(4)
-        for col, (label, value) in zip(cols, [("Mean HR", hr["mean_bpm"]), ("Min HR (5th pct)", hr["min_bpm"]),
-                                              ("Max HR (95th pct)", hr["max_bpm"]), ("Pauses > 2 s", len(summary["pauses"]))]):
+        for col, (label, value) in zip(cols, [("Mean HR", hr["mean_bpm"]), ("Min HR (8-beat mean)", hr["min_bpm"]),
+                                              ("Max HR (8-beat mean)", hr["max_bpm"]), ("Pauses > 2 s", len(summary["pauses"]))]):
             col.metric(label, "–" if value is None else (f"{value:.0f} bpm" if "HR" in label else value))
+        st.caption(rhythm_definitions_note(summary))
         left, right = st.columns([1, 1])
         if hr["trend"]:
             left.plotly_chart(hr_trend_figure(hr["trend"]), width="stretch")
+            left.caption("Mean heart rate per minute; a gap where a minute holds fewer than two RR intervals.")
         card = cache.model_card("ecg")
         right.dataframe(burden_table(summary, held_out_class_figures(card)), hide_index=True)
         right.caption(held_out_caption(card))

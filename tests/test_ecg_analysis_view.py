@@ -61,3 +61,6 @@ def test_confusion_and_trend_figures_show_the_counts():
     assert np.asarray(fig.data[0].text).tolist() == [[5, 1], [0, 3]]
     trend = hr_trend_figure([{"start_s": 0.0, "mean_bpm": 70.0}, {"start_s": 60.0, "mean_bpm": 75.0}])
     assert list(trend.data[0].x) == [0.0, 1.0] and list(trend.data[0].y) == [70.0, 75.0]
+    gap = hr_trend_figure([{"start_s": 0.0, "mean_bpm": 70.0}, {"start_s": 60.0, "mean_bpm": None},
+                           {"start_s": 120.0, "mean_bpm": 60.0}])
+    assert list(gap.data[0].y) == [70.0, None, 60.0] and not gap.data[0].connectgaps  # no line across the gap

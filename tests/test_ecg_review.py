@@ -10,7 +10,7 @@ import pytest
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg_review import (
     burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
-    rr_context_note, untested_lead_note,
+    rhythm_definitions_note, rr_context_note, untested_lead_note,
 )
 
 SUMMARY = {"class_counts": {"N": 90, "S": 6, "V": 4, "F": 0, "Q": 0},
@@ -86,6 +86,26 @@ def test_events_list_stretches_without_regular_beats_in_time_order():
     table = events_table(summary)
     assert table["event"].tolist() == ["no regular beats", "pause", "no regular beats"]
     assert table["detail"].tolist()[0] == "to 10.0 s"
+
+
+def test_events_give_clock_times_and_the_rate_range_of_each_v_run():
+    summary = {"v_run_list": [{"start_s": 1051.3, "end_s": 1053.4, "duration_s": 2.1, "beats": 5, "rate_bpm": 114.3},
+                              {"start_s": 3723.0, "end_s": 3800.0, "duration_s": 77.0, "beats": 75, "rate_bpm": 57.7}],
+               "pauses": [{"start_s": 59.96, "duration_s": 2.5}]}
+    table = events_table(summary)
+    assert table["clock"].tolist() == ["1:00.0", "17:31.3", "1:02:03"]
+    assert table["detail"].tolist()[1:] == ["5 beats in 2.1 s at 114 bpm (ventricular-tachycardia range)",
+                                            "75 beats in 77.0 s at 58 bpm (idioventricular range)"]
+
+
+def test_rhythm_note_defines_the_figures_and_gives_when_the_extremes_happened():
+    from medmodels.ecg.rhythm import summarise_rhythm
+
+    times = np.concatenate([np.arange(0.0, 30.0), 30.0 + 1.5 * np.arange(1, 10), [46.0, 49.5]])
+    note = rhythm_definitions_note(summarise_rhythm(np.rint(times * 250).astype(int), ["N"] * times.size, 250.0))
+    # the slowest 8 intervals end with both pauses: 34.5 s to 49.5 s, 32 bpm
+    assert "lowest and highest mean over 8 consecutive beats (at 0:34.5 and 0:00.0)" in note
+    assert "Longest pause 3.50 s at 0:46.0." in note and "a run 3 or more" in note
 
 
 @pytest.mark.parametrize("name", ["MLII", "II", "ii", "Lead II", "ECG II", "ML2"])
