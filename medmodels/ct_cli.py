@@ -37,7 +37,7 @@ def series_json(image, detector, malignancy_model=None) -> dict:
                      if malignancy_model is not None and keep else None)
         slices.append({
             "sop_uid": image.sop_instance_uids[k],
-            "z_mm": round(float(image.z_positions[k]), 3),
+            "z_mm": round(float(image.slice_z_mm[k]), 3),
             "max_prob": round(scored.max_probability, 4),
             "candidates": [{
                 "row": int(round(float(scored.rows[i]))), "col": int(round(float(scored.cols[i]))),
@@ -92,12 +92,14 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: {exc}", file=sys.stderr)
             status = 1
             continue
-        for note in (detector_note, malignancy_series_provenance(image.series_uid, malignancy_model.card)):
-            if note is not None:
-                print(f"{name}: note: {note.note}", file=sys.stderr)
-        untested = untested_acquisition_note(image, detector_card)
-        if untested:
-            print(f"{name}: note: {untested}", file=sys.stderr)
+        provenance = [note.note for note in (detector_note, malignancy_series_provenance(image.series_uid,
+                                                                                        malignancy_model.card)) if note]
+        # What the page shows beside the image: how the upload was read, which files were left out, whether the
+        # models were tested on images like it. In the JSON too, so a result is never read without them.
+        result["notes"] = [*image.notes, *(f"{file} was left out: {reason}" for file, reason in image.skipped),
+                           *provenance, *filter(None, [untested_acquisition_note(image, detector_card)])]
+        for note in result["notes"]:
+            print(f"{name}: note: {note}", file=sys.stderr)
         target = out / f"{_safe_name(result['series_uid'] or Path(name).stem)}.json"
         target.write_text(json.dumps(result, indent=1) + "\n")
         print(f"{name}: {len(result['slices'])} slice(s) → {target}")

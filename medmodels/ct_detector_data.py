@@ -59,7 +59,7 @@ def prepare_series(patient: str, files: list[Path] | None = None) -> PreparedSer
 def nodule_owner(series: PreparedSeries, k: int, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """For candidates (model-grid rows, cols) of slice k: index of the nodule they belong to, or −1."""
     owner = np.full(len(rows), -1, dtype=np.int64)
-    z = series.image.z_positions[k]
+    z = series.image.slice_z_mm[k]
     for i, nodule in enumerate(series.nodules):
         if abs(z - nodule.z_mm) > nodule.diameter_mm / 2 + series.image.spacing[0] / 2:
             continue

@@ -27,11 +27,11 @@ class Nodule:
         return (self.y_mm - y0) / image.spacing[1], (self.x_mm - x0) / image.spacing[2]
 
     def central_slice(self, image: CTImage) -> int:
-        return int(np.argmin(np.abs(np.asarray(image.z_positions) - self.z_mm)))
+        return int(np.argmin(np.abs(np.asarray(image.slice_z_mm) - self.z_mm)))
 
     def slices(self, image: CTImage) -> np.ndarray:
         """Indices of the slices the nodule crosses (|z − centre| ≤ radius), at least the central one."""
-        z = np.asarray(image.z_positions)
+        z = np.asarray(image.slice_z_mm)
         inside = np.flatnonzero(np.abs(z - self.z_mm) <= self.diameter_mm / 2)
         return inside if inside.size else np.array([self.central_slice(image)])
 

@@ -81,7 +81,7 @@ def references_on_slice(nodules: Sequence[Nodule], image: CTImage, index: int,
     """The reference nodules on slice ``index`` (``Nodule.slices``: their sphere crosses it, or it is the central
     slice of one too small to reach any), matched to its candidates (strongest first)."""
     row_mm, col_mm = image.spacing[1:]
-    z = image.z_positions[index]
+    z = image.slice_z_mm[index]
     found = []
     for nodule in nodules:
         if index not in nodule.slices(image):

@@ -106,7 +106,11 @@ class CTImage:
             the rescaled stored values, whatever their unit).
         spacing: (z, y, x) in mm. For a single slice z is the slice thickness.
         sop_instance_uids: one per slice, in slice order.
-        z_positions: slice positions along the slice normal (mm), ascending.
+        z_positions: slice positions along the slice normal (mm), ascending: what orders
+            the slices and gives their spacing.
+        patient_z_mm: each slice's patient z (ImagePositionPatient[2], mm), in slice order;
+            differs from ``z_positions`` for a tilted gantry or a normal pointing to the feet.
+            Empty when unknown (see :attr:`slice_z_mm`).
         series_uid: SeriesInstanceUID ('' when absent).
         modality: the DICOM Modality ('CT', 'MR', ...).
         metadata: whitelisted technical tags, display name to text.
@@ -135,7 +139,13 @@ class CTImage:
     pixel_spacing_known: bool = True
     slice_normal: tuple[float, float, float] = (0.0, 0.0, 1.0)
     notes: tuple[str, ...] = ()
+    patient_z_mm: tuple[float, ...] = ()
     _header: Dataset | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def slice_z_mm(self) -> tuple[float, ...]:
+        """Each slice's z in patient coordinates (mm) when the headers give it, else its position along the normal."""
+        return self.patient_z_mm or self.z_positions
 
     @property
     def is_ct(self) -> bool:
@@ -459,33 +469,40 @@ def _slice_thickness(ds: Dataset) -> float:
     return value if value > 0 else 1.0
 
 
-def _frame_positions(ds: Dataset, frames: int) -> list[float | None]:
-    """Position of each frame along the slice normal (mm); None where the header gives none."""
-    normal = _slice_normal(ds)
-    positions = []
+def _frame_ipps(ds: Dataset, frames: int) -> list[np.ndarray | None]:
+    """Each frame's ImagePositionPatient (x, y, z) in mm; None where the header gives none."""
+    found = []
     for i in range(frames):
         ipp = ds.get("ImagePositionPatient")
         if ipp is None:
             plane = _functional(ds, i, "PlanePositionSequence")
             ipp = getattr(plane, "ImagePositionPatient", None) if plane else None
         try:
-            positions.append(float(np.dot(normal, [float(v) for v in ipp])))
+            xyz = np.array([float(v) for v in ipp][:3])
+            found.append(xyz if xyz.size == 3 and np.all(np.isfinite(xyz)) else None)
         except (TypeError, ValueError):
-            positions.append(None)
-    return positions
+            found.append(None)
+    return found
 
 
-def _positions_or_instance_order(ds: Dataset, frames: int, index: int) -> tuple[list[float], bool]:
-    """Frame positions (mm), and whether any had to be taken from InstanceNumber × slice thickness instead."""
-    found = _frame_positions(ds, frames)
-    if all(p is not None for p in found):
-        return found, False
+def _has_positions(item: _Slice) -> bool:
+    return all(ipp is not None for ipp in _frame_ipps(item.header, item.frames))
+
+
+def _positions_or_instance_order(ds: Dataset, frames: int, index: int) -> tuple[list[float], list[float], bool]:
+    """Frame positions along the normal (mm), their patient z (mm), and whether they had to be taken from
+    InstanceNumber × slice thickness (the header gives no ImagePositionPatient; then both are that guess)."""
+    ipps = _frame_ipps(ds, frames)
+    if all(ipp is not None for ipp in ipps):
+        normal = _slice_normal(ds)
+        return [float(np.dot(normal, ipp)) for ipp in ipps], [float(ipp[2]) for ipp in ipps], False
     try:
         instance = float(ds.get("InstanceNumber") or index)
     except (TypeError, ValueError):
         instance = float(index)
     step = _slice_thickness(ds)
-    return [p if p is not None else (instance + i) * step for i, p in enumerate(found)], True
+    guessed = [(instance + i) * step for i in range(frames)]
+    return guessed, guessed, True
 
 
 def _position_xy(ds: Dataset) -> tuple[float, float]:
@@ -500,17 +517,11 @@ def _position_xy(ds: Dataset) -> tuple[float, float]:
 
 
 def _slice_normal(ds: Dataset) -> np.ndarray:
-    iop = ds.get("ImageOrientationPatient")
-    if iop is None:
-        orient = _functional(ds, 0, "PlaneOrientationSequence")
-        iop = getattr(orient, "ImageOrientationPatient", None) if orient else None
-    try:
-        row, col = np.array([float(v) for v in iop[:3]]), np.array([float(v) for v in iop[3:6]])
-        normal = np.cross(row, col)
+    cosines = _orientation(ds)
+    if cosines is not None:
+        normal = np.cross(cosines[:3], cosines[3:])
         if np.linalg.norm(normal) > 0.5:
             return normal / np.linalg.norm(normal)
-    except (TypeError, ValueError, IndexError):
-        pass
     return np.array([0.0, 0.0, 1.0])
 
 
@@ -555,7 +566,7 @@ def load_ct(
         what = _MODALITY_NAMES.get(modality, f"a {modality or 'non-CT'} image")
         raise InputError(f"{slices[0].name} is {what}; the CT model needs CT. Upload a chest CT slice or series.")
     _check_series_size(slices)
-    volume, uids, positions, positions_guessed, datasets = _decode_series(slices)
+    volume, uids, positions, patient_z, positions_guessed, datasets = _decode_series(slices)
     first = datasets[0][1]  # the first uploaded file's header: series-level tags
     pixel_spacing = _pixel_spacing(first)
     row_mm, col_mm = pixel_spacing or (1.0, 1.0)  # unknown: a placeholder; sizes are then in pixels
@@ -577,6 +588,7 @@ def load_ct(
         pixel_spacing_known=pixel_spacing is not None,
         slice_normal=tuple(float(v) for v in _slice_normal(first)),
         notes=tuple(notes),
+        patient_z_mm=tuple(patient_z),
         _header=first,
     )
 
@@ -614,6 +626,68 @@ def _check_one_series(slices: list[_Slice]) -> None:
         raise InputError(f"The slices differ in size ({sorted(shapes)}); a series needs one slice size.")
     if len(slices) > 1 and any(s.frames > 1 for s in slices):
         raise InputError("Several multi-frame files were given; upload one multi-frame file or single-frame slices.")
+    _check_same_geometry(slices)
+
+
+#: Direction cosines (ImageOrientationPatient) further apart than this differ: a scanner writes
+#: one orientation for a whole series, up to rounding in the last printed digits.
+ORIENTATION_TOLERANCE = 1e-3
+#: Relative difference of PixelSpacing that makes two slices' pixel sizes differ.
+PIXEL_SPACING_TOLERANCE = 1e-3
+
+
+def _check_same_geometry(slices: list[_Slice]) -> None:
+    """Refuse slices that disagree on orientation, pixel spacing or whether they carry a position.
+
+    Positions are projected on one slice normal, so a slice of another orientation would be
+    ordered (and its z reported) on a meaningless scale; one pixel spacing scales every size.
+    """
+    first = slices[0]
+    orientation, spacing = _orientation(first.header), _pixel_spacing(first.header)
+    with_position = _has_positions(first)
+    for item in slices[1:]:
+        other = _orientation(item.header)
+        if (other is None) != (orientation is None) or (
+                other is not None and np.max(np.abs(other - orientation)) > ORIENTATION_TOLERANCE):
+            raise InputError(
+                f"{item.name} has another slice orientation (ImageOrientationPatient {_cosines(other)}) than "
+                f"{first.name} ({_cosines(orientation)}); a series needs one orientation. Upload the slices of one "
+                "series as the scanner exported them."
+            )
+        size = _pixel_spacing(item.header)
+        if (size is None) != (spacing is None) or (
+                size is not None and not np.allclose(size, spacing, rtol=PIXEL_SPACING_TOLERANCE, atol=0)):
+            raise InputError(
+                f"{item.name} has pixels of {_pixel_size(size)}, {first.name} of {_pixel_size(spacing)}; a series "
+                "needs one pixel spacing. Upload the slices of one series as the scanner exported them."
+            )
+        if _has_positions(item) != with_position:
+            lacking, carrying = (item, first) if with_position else (first, item)
+            raise InputError(
+                f"{lacking.name} carries no ImagePositionPatient while {carrying.name} does, so the slices cannot be "
+                "put in order. Export the series again with every slice's position."
+            )
+
+
+def _orientation(ds: Dataset) -> np.ndarray | None:
+    """ImageOrientationPatient (6 direction cosines), or None when the header gives none usable."""
+    iop = ds.get("ImageOrientationPatient")
+    if iop is None:
+        orient = _functional(ds, 0, "PlaneOrientationSequence")
+        iop = getattr(orient, "ImageOrientationPatient", None) if orient else None
+    try:
+        cosines = np.array([float(v) for v in iop][:6])
+    except (TypeError, ValueError):
+        return None
+    return cosines if cosines.size == 6 and np.all(np.isfinite(cosines)) else None
+
+
+def _cosines(orientation: np.ndarray | None) -> str:
+    return "absent" if orientation is None else "[" + ", ".join(f"{v:g}" for v in np.round(orientation, 4)) + "]"
+
+
+def _pixel_size(spacing: tuple[float, float] | None) -> str:
+    return "unknown size (no PixelSpacing)" if spacing is None else f"{spacing[0]:g} × {spacing[1]:g} mm"
 
 
 def _check_series_size(slices: list[_Slice]) -> None:
@@ -628,22 +702,23 @@ def _check_series_size(slices: list[_Slice]) -> None:
         )
 
 
-def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], bool,
+def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[float], list[float], bool,
                                                  list[tuple[str, Dataset]]]:
-    """(volume in position order, SOP UIDs, positions (mm), whether positions were guessed, (name, dataset) of
-    every file in upload order).
+    """(volume in position order, SOP UIDs, positions along the normal (mm), patient z (mm), whether positions
+    were guessed, (name, dataset) of every file in upload order).
 
     The order comes from the headers, so each file's frames are decoded straight
     into their place in one preallocated volume (no concatenated or reordered copy).
     """
-    positions, guessed = [], False
+    positions, patient_z, guessed = [], [], False
     for index, item in enumerate(slices):
-        found, from_instances = _positions_or_instance_order(item.header, item.frames, index)
+        found, z, from_instances = _positions_or_instance_order(item.header, item.frames, index)
         positions.extend(found)
+        patient_z.extend(z)
         guessed = guessed or from_instances
     order = np.argsort(np.asarray(positions), kind="stable")
     sorted_positions = [positions[i] for i in order]
-    if len(order) > 1 and np.any(np.diff(sorted_positions) == 0) and len(slices) > 1:
+    if len(slices) > 1 and _has_duplicates(sorted_positions):
         where = "have the same InstanceNumber and no ImagePositionPatient" if guessed else "lie at the same position"
         raise InputError(f"Two slices of the series {where}; the upload holds duplicate slices.")
     place = np.empty_like(order)
@@ -659,7 +734,16 @@ def _decode_series(slices: list[_Slice]) -> tuple[np.ndarray, list[str], list[fl
         for target in targets:
             uids[target] = str(ds.get("SOPInstanceUID", ""))
         start += item.frames
-    return volume, uids, sorted_positions, guessed, datasets
+    return volume, uids, sorted_positions, [patient_z[i] for i in order], guessed, datasets
+
+
+def _has_duplicates(sorted_positions: list[float]) -> bool:
+    """Two slices closer than 1 % of the usual spacing (or 0.001 mm): the same slice twice, not a thin one."""
+    gaps = np.diff(sorted_positions)
+    if gaps.size == 0:
+        return False
+    usual = float(np.median(gaps[gaps > 0])) if np.any(gaps > 0) else 0.0
+    return bool(np.any(gaps <= max(1e-3, 0.01 * usual)))
 
 
 def _z_spacing(positions: list[float], ds: Dataset) -> float:
@@ -715,7 +799,7 @@ def _missing_rescale_note(ds: Dataset, modality: str) -> str | None:
 def _guessed_positions_note(guessed: bool, n_slices: int, step_mm: float) -> str | None:
     if not guessed or n_slices < 2:
         return None
-    return ("Some slices carry no ImagePositionPatient: the slices are ordered by InstanceNumber and placed "
+    return ("The slices carry no ImagePositionPatient: they are ordered by InstanceNumber and placed "
             f"{step_mm:g} mm apart (their slice thickness), which may not be their true spacing.")
 
 

@@ -116,7 +116,7 @@ if image is not None:
         z_mm, row_mm, col_mm = image.spacing
         pixel_spacing = f"{row_mm:.3f} × {col_mm:.3f} mm" if image.pixel_spacing_known else "unknown (shown in pixels)"
         st.markdown(
-            f"**Slice** {index + 1} of {image.n_slices} · z = {image.z_positions[index]:.1f} mm  \n"
+            f"**Slice** {index + 1} of {image.n_slices} · z = {image.slice_z_mm[index]:.1f} mm  \n"
             f"**Pixel spacing** {pixel_spacing}  \n"
             f"**Slice spacing** {z_mm:.2f} mm"
         )

@@ -108,7 +108,7 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     assert main(["ct", str(series), "--json", str(out)]) == 0
     (written,) = out.glob("*.json")
     result = json.loads(written.read_text(), parse_constant=lambda name: pytest.fail(f"{name} is not JSON"))
-    assert set(result) == {"series_uid", "spacing_mm", "slices", "models"}
+    assert set(result) == {"series_uid", "spacing_mm", "slices", "models", "notes"}
     # 0001 trained the final detector: as on the page, the fold model that held it out scores it, and says so
     assert len(result["spacing_mm"]) == 3 and result["models"][0] == {
         "name": "ct-nodule-detector (fold-B)", "sha256": sha256_of(DETECTOR_DIR / "folds" / "fold-B.weights.h5")}
@@ -116,6 +116,8 @@ def test_ct_cli_writes_the_documented_schema(tmp_path, capsys):
     assert "note: This series (LIDC-IDRI-0001) is one of the two the final nodule detector was trained on" in err
     assert "note: This patient's reader-outlined nodules are in the malignancy model's held-out test split" in err
     assert "held-out test used 2 series acquired differently" not in err  # it is one of them
+    assert [line for line in err.splitlines() if ": note: " in line] == [
+        f"{series}: note: {note}" for note in result["notes"]] and len(result["notes"]) == 2  # the same, in the JSON
 
     # one entry per file, each at its own file's z, in z order
     z_of_file = {}
@@ -174,6 +176,24 @@ def test_ct_cli_notes_an_acquisition_unlike_the_tested_series(ct_small, tmp_path
     err = capsys.readouterr().err
     assert "note: The detector's held-out test used 2 series acquired differently" in err
     assert "This image differs in slice thickness (5 mm)" in err
+
+
+def test_ct_cli_writes_how_the_upload_was_read_into_the_json(ct_small, tmp_path, capsys):
+    import shutil
+
+    from medmodels.__main__ import main
+
+    folder = tmp_path / "series"
+    folder.mkdir()
+    shutil.copy(ct_small, folder / "a.dcm")
+    (folder / "README.txt").write_text("exported by the PACS")
+    assert main(["ct", str(folder), "--json", str(tmp_path / "out")]) == 0
+    (written,) = (tmp_path / "out").glob("*.json")
+    notes = json.loads(written.read_text())["notes"]
+    assert any(note.startswith("README.txt was left out: README.txt is not a DICOM file") for note in notes)
+    assert any("This image differs in slice thickness (5 mm)" in note for note in notes)
+    err = capsys.readouterr().err
+    assert all(f"note: {note}" in err for note in notes)
 
 
 def test_test_time_averaging_makes_scores_orientation_invariant(detector, series_0001):

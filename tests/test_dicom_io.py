@@ -408,11 +408,14 @@ def test_empty_upload_is_refused():
         load_ct([])
 
 
-def _at_z(path: Path, z_mm: float, *, drop_rescale: bool = False) -> bytes:
-    """``path`` moved to z = ``z_mm`` as a new instance; optionally without its rescale tags."""
+def _at_z(path: Path, z_mm: float, *, drop_rescale: bool = False, **changes) -> bytes:
+    """``path`` moved to z = ``z_mm`` as a new instance, with ``changes`` (keyword: value); optionally without
+    its rescale tags."""
     ds = pydicom.dcmread(path)
     ds.ImagePositionPatient = [ds.ImagePositionPatient[0], ds.ImagePositionPatient[1], z_mm]
     ds.SOPInstanceUID = pydicom.uid.generate_uid()
+    for keyword, value in changes.items():
+        setattr(ds, keyword, value)
     if drop_rescale:
         del ds.RescaleSlope, ds.RescaleIntercept
     buffer = io.BytesIO()
@@ -459,3 +462,54 @@ def test_blank_top_level_rescale_tags_do_not_hide_an_enhanced_cts_per_frame_resc
     assert reference.hu.min() == -1024  # the functional groups' intercept is applied
     np.testing.assert_array_equal(blanked.hu, reference.hu)
     assert blanked.notes == ()
+
+
+# --------------------------------------------------------------------------- series geometry
+
+
+def test_a_slice_of_another_orientation_is_refused_not_misordered(ct_small):
+    # Before: projected on its own normal, the flipped slice was placed at z +5 and sorted last without a word.
+    files = {"a.dcm": _at_z(ct_small, 0.0), "b.dcm": _at_z(ct_small, 5.0, ImageOrientationPatient=[-1, 0, 0, 0, 1, 0]),
+             "c.dcm": _at_z(ct_small, 10.0)}
+    with pytest.raises(InputError, match=r"b\.dcm has another slice orientation \(ImageOrientationPatient "
+                                         r"\[-1, 0, 0, 0, 1, 0\]\) than a\.dcm \(\[1, 0, 0, 0, 1, 0\]\)"):
+        load_ct(files)
+    rounding = [1.0, 0.0, 0.0, 0.0, 0.9999999, 0.0000003]  # last-digit differences are one orientation
+    assert load_ct({**files, "b.dcm": _at_z(ct_small, 5.0, ImageOrientationPatient=rounding)}).n_slices == 3
+
+
+def test_a_slice_of_another_pixel_spacing_is_refused(ct_small):
+    files = {"a.dcm": _at_z(ct_small, 0.0), "b.dcm": _at_z(ct_small, 5.0, PixelSpacing=[0.9, 0.9])}
+    with pytest.raises(InputError, match=r"b\.dcm has pixels of 0\.9 × 0\.9 mm, a\.dcm of 0\.661468 × 0\.661468 mm"):
+        load_ct(files)
+
+
+def test_a_slice_without_a_position_among_positioned_ones_is_refused(ct_small):
+    # Before: instance 3 × 5 mm = 15 mm was sorted among real positions near -75 mm.
+    with pytest.raises(InputError, match=r"b\.dcm carries no ImagePositionPatient while a\.dcm does"):
+        load_ct({"a.dcm": _at_z(ct_small, 0.0), "b.dcm": _unpositioned(ct_small, 3, 0), "c.dcm": _at_z(ct_small, 10.0)})
+
+
+def test_slices_a_hundredth_of_a_millimetre_apart_are_duplicates_but_thin_slices_are_not(ct_small):
+    with pytest.raises(InputError, match="lie at the same position"):
+        load_ct({"a.dcm": _at_z(ct_small, 0.0), "b.dcm": _at_z(ct_small, 0.01), "c.dcm": _at_z(ct_small, 5.0)})
+    thin = load_ct({"a.dcm": _at_z(ct_small, 0.0), "b.dcm": _at_z(ct_small, 0.625), "c.dcm": _at_z(ct_small, 1.25)})
+    assert thin.spacing[0] == pytest.approx(0.625)
+
+
+def test_slice_z_is_the_patients_z_when_the_normal_points_to_the_feet(ct_small):
+    feet = [-1, 0, 0, 0, 1, 0]  # rows run right to left: the normal is -z
+    image = load_ct({name: _at_z(ct_small, z, ImageOrientationPatient=feet)
+                     for name, z in (("a.dcm", -170.0), ("b.dcm", -165.0), ("c.dcm", -160.0))})
+    assert image.slice_normal == pytest.approx((0.0, 0.0, -1.0)) and image.spacing[0] == pytest.approx(5.0)
+    assert image.z_positions == pytest.approx((160.0, 165.0, 170.0))  # along the normal: what orders the slices
+    assert image.slice_z_mm == pytest.approx((-160.0, -165.0, -170.0))  # what the headers say, not sign-flipped
+
+
+def test_slice_z_is_the_patients_z_on_a_tilted_gantry(ct_small):
+    tilt = np.deg2rad(15.0)
+    tilted = [1, 0, 0, 0, float(np.cos(tilt)), float(-np.sin(tilt))]
+    image = load_ct({name: _at_z(ct_small, z, ImageOrientationPatient=tilted)
+                     for name, z in (("a.dcm", -170.0), ("b.dcm", -167.5), ("c.dcm", -165.0))})
+    assert image.slice_z_mm == pytest.approx((-170.0, -167.5, -165.0))
+    assert image.spacing[0] == pytest.approx(2.5 * np.cos(tilt))  # between the slice planes
