@@ -18,30 +18,33 @@ HEAT_COLOURSCALE = [[0.0, "rgba(255,255,0,0)"], [0.2, "rgba(255,200,0,0.5)"], [0
                     [1.0, "rgba(220,0,0,0.95)"]]
 
 
-def probability_map(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, diameters_px: np.ndarray,
-                    probabilities: np.ndarray, lung: np.ndarray | None = None) -> np.ndarray:
+def probability_map(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, diameters_mm: np.ndarray,
+                    probabilities: np.ndarray, lung: np.ndarray | None = None,
+                    pixel_mm: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
     """A per-pixel nodule-probability map: each candidate a Gaussian of its size, peak = its probability.
 
     Args:
         shape: (rows, cols) of the slice.
         rows, cols: (k,) candidate centres (pixels).
-        diameters_px: (k,) candidate diameters in pixels.
+        diameters_mm: (k,) candidate diameters in mm.
         probabilities: (k,) in [0, 1].
         lung: optional bool mask; the map is zero outside it.
+        pixel_mm: (row, col) pixel spacing; each axis gets its own width in pixels, so a blob is
+            round in mm on non-square pixels.
 
     Returns:
         float32 (rows, cols) in [0, 1]; the maximum over candidates, not a sum.
     """
     heat = np.zeros(shape, dtype=np.float32)
     grid_r, grid_c = np.ogrid[: shape[0], : shape[1]]
-    for r, c, d, p in zip(rows, cols, diameters_px, probabilities):
-        sigma = max(float(d) / 2.0, 2.0)
-        half = int(3 * sigma) + 1
-        r0, r1 = max(int(r) - half, 0), min(int(r) + half + 1, shape[0])
-        c0, c1 = max(int(c) - half, 0), min(int(c) + half + 1, shape[1])
+    for r, c, d, p in zip(rows, cols, diameters_mm, probabilities):
+        sigma_r, sigma_c = (max(float(d) / 2.0 / float(mm), 2.0) for mm in pixel_mm)
+        half_r, half_c = int(3 * sigma_r) + 1, int(3 * sigma_c) + 1
+        r0, r1 = max(int(r) - half_r, 0), min(int(r) + half_r + 1, shape[0])
+        c0, c1 = max(int(c) - half_c, 0), min(int(c) + half_c + 1, shape[1])
         if r0 >= r1 or c0 >= c1:
             continue
-        blob = p * np.exp(-((grid_r[r0:r1] - r) ** 2 + (grid_c[:, c0:c1] - c) ** 2) / (2 * sigma**2))
+        blob = p * np.exp(-((grid_r[r0:r1] - r) ** 2 / (2 * sigma_r**2) + (grid_c[:, c0:c1] - c) ** 2 / (2 * sigma_c**2)))
         heat[r0:r1, c0:c1] = np.maximum(heat[r0:r1, c0:c1], blob)
     if lung is not None:
         heat = np.where(lung, heat, 0.0).astype(np.float32)

@@ -137,8 +137,8 @@ if image is not None:
             fig = ct_slice_figure(image.hu[index], (row_mm, col_mm), window, invert=image.inverted, title=title,
                                   spacing_known=image.pixel_spacing_known)
         else:
-            heat = probability_map(image.hu.shape[1:], scored.rows, scored.cols, scored.diameters_mm / col_mm,
-                                   scored.probabilities, scored.lung)
+            heat = probability_map(image.hu.shape[1:], scored.rows, scored.cols, scored.diameters_mm,
+                                   scored.probabilities, scored.lung, pixel_mm=(row_mm, col_mm))
             listed = candidate_table(scored, index + 1)
             on_slice = references_on_slice(references, image, index, scored)
             fig = analysis_figure(image.hu[index], (row_mm, col_mm), window, heat, lung_outline(scored.lung),

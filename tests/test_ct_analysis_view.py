@@ -10,6 +10,14 @@ def test_probability_map_peaks_at_candidates_with_their_probability():
     assert heat.max() <= 1.0 and heat[0, 99] < 1e-6
 
 
+def test_probability_map_blob_is_round_in_mm_on_non_square_pixels():
+    heat = probability_map((200, 200), np.array([100]), np.array([100]), np.array([12.0]), np.array([1.0]),
+                           pixel_mm=(0.6, 0.8))
+    above_half_mm = [np.count_nonzero(heat[100, :] >= 0.5) * 0.8, np.count_nonzero(heat[:, 100] >= 0.5) * 0.6]
+    assert abs(above_half_mm[0] - above_half_mm[1]) <= 0.8  # within one pixel; it was 10.2 × 14.4 mm
+    assert 12 < above_half_mm[0] < 16  # FWHM of sigma = 6 mm: 14.1 mm
+
+
 def test_probability_map_is_zero_outside_the_lung_and_empty_without_candidates():
     lung = np.zeros((50, 50), bool)
     lung[:, :25] = True
