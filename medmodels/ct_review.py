@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from .ct.crops import (
     CANDIDATE_BOX_PER_DIAMETER, DENSE_TISSUE_HU, MIN_SCORED_DIAMETER_MM, Crop, dense_tissue_only, holds_scoreable_tissue,
 )
-from .ct_candidates import MODEL_SPACING_MM, extract_patches, resample_to_model_spacing
+from .ct_candidates import BLOB_RADII_MM, MODEL_SPACING_MM, extract_patches, resample_to_model_spacing
 from .ct_detector import SliceCandidates
 from .ct_lidc import Nodule
 from .dicom_io import CTImage
@@ -203,6 +203,12 @@ def no_lung_fields_note(hu_slice: np.ndarray) -> str:
                 "slice, its values are not in HU: check the file's RescaleSlope/RescaleIntercept.")
     return ("No lung fields were found on this slice (the lung mask needs the whole chest in the field of view), so no "
             "nodule candidates were searched.")
+
+
+#: What the candidate table's diameter is: the candidate generator's best-fitting scale, not a measurement.
+DIAMETER_NOTE = ("Diameter: the blob scale that fits the candidate best, one of "
+                 + ", ".join(f"{2 * r:g}" for r in BLOB_RADII_MM) + " mm; an estimate, not a measurement "
+                 "(a 10 mm nodule may read 8 or 12). Measure on the image before relying on a size.")
 
 
 def detector_performance_note(card: dict) -> str:

@@ -12,8 +12,8 @@ from medmodels.ct_detector import (
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
-    candidate_table, detector_performance_note, malignancy_caption, malignancy_of_candidates, no_lung_fields_note,
-    patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
+    DIAMETER_NOTE, candidate_table, detector_performance_note, malignancy_caption, malignancy_of_candidates,
+    no_lung_fields_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
 )
 from medmodels.ct_scope import analysis_refusal, untested_acquisition_note
 from medmodels.ct_view import ct_slice_figure
@@ -190,7 +190,7 @@ if image is not None:
             # Keyed by image and slice: a pick is a row of this slice's table, not of the next slice's.
             picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
                                   key=f"ct_candidates:{image_key}:{index}")
-            st.caption(detector_performance_note(cache.model_card("ct-detector")))
+            st.caption(detector_performance_note(cache.model_card("ct-detector")) + " " + DIAMETER_NOTE)
             st.caption(malignancy_caption(malignancy_model.card if malignancy_model is not None else None,
                                           bool(table["malignancy likelihood"].isna().any())))
             if malignancy_model is not None:

@@ -267,6 +267,7 @@ def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series()
     detector_caption = next(c.value for c in at.caption if c.value.startswith("Nodule probability"))
     assert "2 series with 4 LUNA16 reference nodules" in detector_caption and "LIDC-IDRI-0001: nodule ranked 4" \
         in detector_caption
+    assert "Diameter: the blob scale that fits the candidate best, one of 3, 5, 8, 12, 18, 26 mm" in detector_caption
     malignancy_caption = next(c.value for c in at.caption if c.value.startswith("Malignancy likelihood"))
     from medmodels.ct.malignancy import read_card as read_malignancy_card
 
