@@ -87,7 +87,7 @@ def main(argv=None) -> int:
 
         rows.append(("NeuroKit2 ecg_clean + ecg_peaks", median_time(neurokit, args.repeats)))
     except ImportError:
-        rows.append(("NeuroKit2 (not installed: pip install neurokit2==0.2.13)", float("nan")))
+        rows.append(("NeuroKit2 (not installed: pip install -r requirements-bench.txt)", float("nan")))
     from wfdb import processing
 
     rows.append(("wfdb xqrs_detect", median_time(lambda: processing.xqrs_detect(x, fs, verbose=False),
