@@ -87,20 +87,63 @@ def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], windo
     fig.add_trace(go.Heatmap(x=x, y=y, z=np.where(outline, 1.0, np.nan), colorscale=[[0, "#40c057"], [1, "#40c057"]],
                              showscale=False, opacity=0.45, hoverinfo="skip"))
     fig.add_trace(go.Heatmap(x=x, y=y, z=heat, zmin=0, zmax=1, colorscale=HEAT_COLOURSCALE, opacity=opacity,
-                             colorbar=dict(title="nodule<br>probability", thickness=14, len=0.7),
-                             hovertemplate="nodule probability %{z:.2f}<extra></extra>"))
+                             colorbar=dict(title="nodule<br>probability", thickness=14, len=0.7), hoverinfo="skip"))
+    fig.add_trace(click_targets(hu_slice, heat, spacing_mm))
     if candidates is not None:
         c_rows, c_cols, labels = candidates
         x_mm, y_mm = (np.asarray(c_cols) + 0.5) * col_mm, (np.asarray(c_rows) + 0.5) * row_mm
+        # unselected: a click on the slice selects one click target, which would otherwise dim these markers
         fig.add_trace(go.Scatter(x=x_mm, y=y_mm, mode="markers+text", text=grouped_labels(x_mm, y_mm, list(labels)),
                                  hovertext=list(labels), textposition="top right", textfont=dict(color="cyan", size=12),
                                  marker=dict(symbol="circle-open", size=18, color="cyan", line=dict(width=2)),
+                                 unselected=dict(marker=dict(opacity=1), textfont=dict(color="cyan")),
                                  hovertemplate="%{hovertext}<extra></extra>", showlegend=False))
     for ref_row, ref_col, radius_mm in references:
         x0, y0 = (ref_col + 0.5) * col_mm, (ref_row + 0.5) * row_mm
         fig.add_shape(type="circle", x0=x0 - radius_mm, x1=x0 + radius_mm, y0=y0 - radius_mm, y1=y0 + radius_mm,
                       line=dict(color="yellow", width=2, dash="dash"))
     return fig
+
+
+#: Name of the slice figure's click-target trace (:func:`click_targets`).
+CLICK_TARGETS = "click to zoom"
+#: Click targets lie on a grid at least this far apart (mm) and at most CLICK_GRID_MAX_SIDE per side: a finer grid
+#: would add payload to every redraw without a visibly better aim at a 44.8 mm zoom field.
+CLICK_GRID_MIN_MM = 2.0
+CLICK_GRID_MAX_SIDE = 128
+
+
+def click_grid(shape: tuple[int, int], spacing_mm: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel (rows, cols), int64 (k,), of the points a click on the slice figure can land on.
+
+    A regular grid over the whole slice, offset by half a step from its edges, with steps of at least
+    CLICK_GRID_MIN_MM and at most CLICK_GRID_MAX_SIDE points along either axis.
+    """
+    axes = []
+    for n, mm in zip(shape, spacing_mm):
+        step = max(int(np.ceil(CLICK_GRID_MIN_MM / float(mm))), int(np.ceil(n / CLICK_GRID_MAX_SIDE)), 1)
+        axes.append(np.arange(step // 2, n, step))
+    rows, cols = np.meshgrid(*axes, indexing="ij")
+    return rows.ravel(), cols.ravel()
+
+
+def click_targets(hu_slice: np.ndarray, heat: np.ndarray, spacing_mm: tuple[float, float]) -> go.Scattergl:
+    """Invisible points over the slice that make a click on it a Streamlit point selection.
+
+    Plotly selects points of scatter traces, not pixels of images or heat maps, so the figure carries a grid
+    (:func:`click_grid`) of transparent markers; the one clicked shows as a cyan dot. Their hover gives the
+    pixel, its HU and the heat map's nodule probability there (the heat map's own hover is off: the nearest
+    target would always hide it).
+    """
+    rows, cols = click_grid(heat.shape, spacing_mm)
+    row_mm, col_mm = spacing_mm
+    data = np.stack([rows, cols, hu_slice[rows, cols], heat[rows, cols]], axis=1).astype(np.float32)
+    return go.Scattergl(x=((cols + 0.5) * col_mm).astype(np.float32), y=((rows + 0.5) * row_mm).astype(np.float32),
+                        mode="markers", name=CLICK_TARGETS, showlegend=False, customdata=data,
+                        marker=dict(size=8, color="cyan", opacity=0.0),
+                        selected=dict(marker=dict(opacity=1.0, size=9)), unselected=dict(marker=dict(opacity=0.0)),
+                        hovertemplate="row %{customdata[0]:.0f}, col %{customdata[1]:.0f}<br>%{customdata[2]:.0f} HU · "
+                                      "nodule probability %{customdata[3]:.2f}<extra>click to zoom</extra>")
 
 
 #: Grad-CAM colours, distinct from the probability map's: transparent where the map is near 0 so the anatomy under a

@@ -110,6 +110,43 @@ def patch_at(hu_slice: np.ndarray, spacing_mm: tuple[float, float], row: float, 
     return extract_patches(resampled, np.array([r]), np.array([c]))[0]
 
 
+def clicked_pixel(points: Sequence[dict], shape: tuple[int, int],
+                  spacing_mm: tuple[float, float]) -> tuple[int, int] | None:
+    """The pixel (row, col) of the last point of a slice-figure selection, or None when nothing is selected.
+
+    ``points``: Streamlit's ``selection.points`` of the figure drawn by
+    :func:`medmodels.ct_analysis_view.analysis_figure`, whose axes are in mm from the image corner (a pixel's
+    centre at ``(index + 0.5) × spacing``); a click target, a candidate marker and any other trace read alike.
+    The pixel is clipped to ``shape``.
+    """
+    located = [p for p in points if p.get("x") is not None and p.get("y") is not None]
+    if not located:
+        return None
+    x_mm, y_mm = float(located[-1]["x"]), float(located[-1]["y"])
+    row = int(np.clip(round(y_mm / spacing_mm[0] - 0.5), 0, shape[0] - 1))
+    col = int(np.clip(round(x_mm / spacing_mm[1] - 0.5), 0, shape[1] - 1))
+    return row, col
+
+
+def zoom_source(candidate_row: int | None, point_on: bool, last_chosen: str | None) -> str | None:
+    """What the zoomed view centres on: ``"candidate"``, ``"point"`` or None.
+
+    ``candidate_row``: the table's picked row; ``point_on``: whether a point is chosen (clicked on the slice or
+    typed); ``last_chosen``: which of the two the user chose last. Both can be chosen at once (a table pick
+    persists while the user clicks the image): the later choice wins.
+    """
+    if point_on and (last_chosen == "point" or candidate_row is None):
+        return "point"
+    return "candidate" if candidate_row is not None else None
+
+
+def point_label(table: pd.DataFrame, row: int, col: int) -> str:
+    """How the zoomed view names a chosen pixel: the listed candidate drawn there (a click on its marker lands
+    on its centre), else the pixel itself."""
+    here = table[(table["row"] == row) & (table["col"] == col)] if len(table) else table
+    return f"candidate #{int(here['rank'].iloc[0])}" if len(here) else f"point ({row}, {col})"
+
+
 def series_strip_figure(max_probabilities: list[float | None], current: int) -> go.Figure:
     """Highest nodule probability of each slice (grey: not analysed yet), current slice marked."""
     values = [p if p is not None else 0.0 for p in max_probabilities]

@@ -1,5 +1,7 @@
 """CT page: view a DICOM slice/series in HU and, for CT, find and rank nodule candidates."""
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -12,8 +14,9 @@ from medmodels.ct_detector import (
 )
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
-    DIAMETER_NOTE, candidate_table, detector_performance_note, malignancy_caption, malignancy_of_candidates,
-    no_lung_fields_note, patch_at, references_on_slice, series_strip_figure, start_slice, suspicious_slices,
+    DIAMETER_NOTE, candidate_table, clicked_pixel, detector_performance_note, malignancy_caption,
+    malignancy_of_candidates, no_lung_fields_note, patch_at, point_label, references_on_slice, series_strip_figure,
+    start_slice, suspicious_slices, zoom_source,
 )
 from medmodels.ct_scope import analysis_refusal, untested_acquisition_note
 from medmodels.ct_view import ct_slice_figure
@@ -74,6 +77,30 @@ def jump_to(slice_index: int) -> None:
     st.session_state["ct_slice"] = slice_index + 1
 
 
+def chose_zoom(source: str) -> None:
+    """Callback: the user last chose a table candidate or a point to zoom on (the later choice wins)."""
+    st.session_state["ct_zoom_chosen"] = source
+
+
+def zoom_on_click(chart_key: str, shape: tuple[int, int], spacing_mm: tuple[float, float]) -> None:
+    """Callback of the slice figure: a click on it sets the zoom point (the row/col boxes show it)."""
+    event = st.session_state.get(chart_key)
+    pixel = clicked_pixel(event["selection"]["points"] if event else [], shape, spacing_mm)
+    if pixel is not None:
+        st.session_state["ct_point_row"], st.session_state["ct_point_col"] = pixel
+        st.session_state["ct_zoom_here"] = True
+        chose_zoom("point")
+
+
+def reset_zoom_point(image, image_key) -> None:
+    """A new image opens with no point chosen, the row/col boxes at its centre."""
+    if st.session_state.get("ct_point_of") != image_key:
+        st.session_state["ct_point_of"] = image_key
+        st.session_state["ct_point_row"], st.session_state["ct_point_col"] = (n // 2 for n in image.hu.shape[1:])
+        st.session_state["ct_zoom_here"] = False
+        st.session_state["ct_zoom_chosen"] = None
+
+
 try:
     image, image_key = choose_image()
 except InputError as exc:
@@ -126,6 +153,7 @@ if image is not None:
 
     scored = None
     if detector is not None:
+        reset_zoom_point(image, image_key)
         if index not in scores:
             with st.spinner("Finding nodule candidates…"):
                 scores[index] = score_slice(image.hu[index], (row_mm, col_mm), detector)
@@ -145,7 +173,13 @@ if image is not None:
                                   opacity=opacity, title=title,
                                   candidates=(listed["row"], listed["col"], [f"#{r}" for r in listed["rank"]]),
                                   references=[(r.row, r.col, max(r.radius_mm, 2.0)) for r in on_slice])
-        st.plotly_chart(fig, width="stretch", key="ct_slice_figure")
+        if scored is None:
+            st.plotly_chart(fig, width="stretch", key="ct_slice_figure")
+        else:
+            # Keyed by image and slice: a click picks a pixel of this slice, not of the next one shown.
+            chart_key = f"ct_slice_figure:{image_key}:{index}"
+            st.plotly_chart(fig, width="stretch", key=chart_key, selection_mode="points",
+                            on_select=partial(zoom_on_click, chart_key, image.hu.shape[1:], (row_mm, col_mm)))
         if scored is not None and not scored.lung.any():
             st.warning(no_lung_fields_note(image.hu[index]))
         elif scored is not None:
@@ -188,8 +222,8 @@ if image is not None:
         table = candidate_table(scored, index + 1, malignancy)
         if len(table):
             # Keyed by image and slice: a pick is a row of this slice's table, not of the next slice's.
-            picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row",
-                                  key=f"ct_candidates:{image_key}:{index}")
+            picked = st.dataframe(table, hide_index=True, on_select=partial(chose_zoom, "candidate"),
+                                  selection_mode="single-row", key=f"ct_candidates:{image_key}:{index}")
             st.caption(detector_performance_note(cache.model_card("ct-detector")) + " " + DIAMETER_NOTE)
             st.caption(malignancy_caption(malignancy_model.card if malignancy_model is not None else None,
                                           bool(table["malignancy likelihood"].isna().any())))
@@ -199,17 +233,20 @@ if image is not None:
         else:
             st.caption("No candidate above 5 % on this slice.")
             row = None
-        with st.expander("Zoom on any point"):
+        with st.expander("Zoom on any point: click it on the slice, or type it"):
             point = st.columns(3)
-            point_row = point[0].number_input("Row (pixel)", 0, image.hu.shape[1] - 1, image.hu.shape[1] // 2)
-            point_col = point[1].number_input("Column (pixel)", 0, image.hu.shape[2] - 1, image.hu.shape[2] // 2)
-            use_point = point[2].toggle("Zoom here", value=False)
-        if row is not None or use_point:
-            if row is not None:
+            point_row = point[0].number_input("Row (pixel)", 0, image.hu.shape[1] - 1, key="ct_point_row",
+                                              on_change=chose_zoom, args=("point",))
+            point_col = point[1].number_input("Column (pixel)", 0, image.hu.shape[2] - 1, key="ct_point_col",
+                                              on_change=chose_zoom, args=("point",))
+            use_point = point[2].toggle("Zoom here", key="ct_zoom_here", on_change=chose_zoom, args=("point",))
+        source = zoom_source(row, use_point, st.session_state.get("ct_zoom_chosen"))
+        if source is not None:
+            if source == "candidate":
                 chosen = table.iloc[row]
                 r, c, label = float(chosen["row"]), float(chosen["col"]), f"candidate #{int(chosen['rank'])}"
             else:
-                r, c, label = float(point_row), float(point_col), f"point ({point_row}, {point_col})"
+                r, c, label = float(point_row), float(point_col), point_label(table, point_row, point_col)
             patch = patch_at(image.hu[index], (row_mm, col_mm), r, c)
             probability = float(detector.probabilities(patch[None])[0])
             cam = grad_cam(detector.keras_model, patch_channels(patch[None]), CAM_LAYER, 0)[0]
@@ -220,7 +257,8 @@ if image is not None:
             st.caption("Grad-CAM: the regions that raised the detector's score. It shows what the model looked at, "
                        "not proof of a nodule.")
         else:
-            st.caption("Pick a candidate in the table, or zoom on any point, to see the detector's Grad-CAM.")
+            st.caption("Pick a candidate in the table, or click any point of the slice, to see the detector's "
+                       "Grad-CAM there.")
 
         with st.expander("Model cards: what the detector and the malignancy model were trained and tested on"):
             card = cache.model_card("ct-detector")

@@ -196,6 +196,44 @@ def test_picking_a_candidate_zooms_on_it_with_grad_cam(server, page):
     _shoot(page, "ct-candidate-zoom")
 
 
+def _click_slice_at(page, row: int, col: int, spacing_mm: tuple[float, float]) -> None:
+    """Click the CT slice figure (the one with click targets) at pixel (row, col), through plotly's own axes."""
+    where = page.evaluate(
+        """([x, y]) => {
+            const el = [...document.querySelectorAll('.js-plotly-plot')]
+                .find(e => (e.data || []).some(t => t.name === 'click to zoom'));
+            el.scrollIntoView({block: 'center'});
+            const box = el.getBoundingClientRect(), xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+            return [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(y)];
+        }""", [(col + 0.5) * spacing_mm[1], (row + 0.5) * spacing_mm[0]])
+    page.mouse.click(*where)
+
+
+def test_clicking_a_point_of_the_slice_zooms_on_it_and_a_later_table_pick_wins(server, page):
+    from data_paths import require_data
+
+    require_data("ct", "lidc")
+    page.goto(f"{server}/ct")
+    page.get_by_text("Nodule probability: the detector's score").first.wait_for(timeout=120_000)
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')]"
+                           ".some(e => (e.data || []).some(t => t.name === 'click to zoom'))", timeout=60_000)
+    page.wait_for_timeout(1000)
+    spacing = (0.703125, 0.703125)  # LIDC-IDRI-0001
+    _click_slice_at(page, 250, 262, spacing)  # mediastinum, away from every candidate marker
+    zoom = _wait_for_plot_titled(page, "point (")
+    row, col = (int(v) for v in zoom["title"].split("point (")[1].split(")")[0].split(", "))
+    assert abs(row - 250) <= 2 and abs(col - 262) <= 2  # the nearest click target: every 4th pixel (2.8 mm) here
+    assert "heatmap:" in zoom["traces"] and "scatter:cross-thin-open" in zoom["traces"]
+    # The typed boxes follow the click, so the point can be nudged from the keyboard.
+    assert page.get_by_label("Row (pixel)").input_value() == str(row)
+    _pick_table_row(page, page.locator('[data-testid="stDataFrame"]').first, 0)  # chosen later: it wins
+    _wait_for_plot_titled(page, "candidate #1: nodule probability")
+    _click_slice_at(page, 367, 316, spacing)  # on the nodule's candidate marker (#4), clicked after the pick
+    _wait_for_plot_titled(page, "candidate #4: nodule probability")
+    _assert_no_error(page)
+    _shoot(page, "ct-click-zoom")
+
+
 def _beat_table_of_119(page, server: str, mitdb: Path):
     """Upload record 119 on the ECG page and return its beat table once analysed."""
     page.goto(f"{server}/ecg")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from medmodels.ct_analysis_view import analysis_figure, probability_map, zoom_figure
+from medmodels.ct_analysis_view import CLICK_TARGETS, analysis_figure, click_grid, click_targets, probability_map, zoom_figure
 from medmodels.windowing import PRESETS
 
 
@@ -63,3 +63,33 @@ def test_nearby_candidates_share_one_label_on_the_strongest_and_keep_their_own_h
                           opacity=0.3, candidates=(np.array([10.0, 12.0]), np.array([10.0, 11.0]), ["#1", "#2"]))
     markers = fig.data[-1]
     assert list(markers.text) == ["#1 #2", ""] and list(markers.hovertext) == ["#1", "#2"]
+
+
+def test_click_grid_reaches_every_pixel_within_half_a_step_at_2_mm_or_128_per_side():
+    for shape, spacing, steps in [((512, 512), (0.703125, 0.703125), (4, 4)),  # 128 per side caps LIDC's 3-pixel 2 mm
+                                  ((100, 60), (0.5, 1.4), (4, 2)),              # 2 mm on each axis of its own
+                                  ((3, 2), (5.0, 5.0), (1, 1))]:                # coarse pixels: every one
+        rows, cols = click_grid(shape, spacing)
+        for axis, (values, n, step) in enumerate(zip((rows, cols), shape, steps)):
+            grid = np.unique(values)
+            assert np.all(np.diff(grid) == step) and grid.size <= 128, (shape, axis)
+            reach = np.abs(np.arange(n)[:, None] - grid[None, :]).min(axis=1)
+            assert reach.max() <= step // 2 + (step % 2), (shape, axis)  # nearest target within half a step
+        assert rows.size == np.unique(rows).size * np.unique(cols).size
+
+
+def test_click_targets_carry_each_points_pixel_hu_and_probability_and_are_invisible_until_clicked():
+    hu = np.arange(40 * 30, dtype=np.float32).reshape(40, 30) - 1000
+    heat = np.zeros((40, 30), np.float32)
+    heat[14, 9] = 0.75  # a click target: rows 2, 6, 10, 14 … (2 mm), columns 1, 3, 5 …
+    targets = click_targets(hu, heat, (0.5, 1.0))
+    data = np.asarray(targets.customdata)
+    rows, cols = data[:, 0].astype(int), data[:, 1].astype(int)
+    assert np.array_equal(data[:, 2], hu[rows, cols]) and np.array_equal(data[:, 3], heat[rows, cols])
+    assert (0.75 in data[:, 3]) and np.allclose(targets.x, (cols + 0.5) * 1.0) and np.allclose(targets.y, (rows + 0.5) * 0.5)
+    assert targets.marker.opacity == 0 and targets.selected.marker.opacity == 1  # the clicked one shows
+    fig = analysis_figure(hu, (0.5, 1.0), PRESETS["Lung"], heat, np.zeros((40, 30), bool), opacity=0.5,
+                          candidates=(np.array([12]), np.array([8]), ["#1"]))
+    assert [t.name for t in fig.data].count(CLICK_TARGETS) == 1
+    assert fig.data[2].hoverinfo == "skip"  # the targets' hover gives the probability; the heat map's would be hidden
+    assert fig.data[-1].unselected.marker.opacity == 1  # a click does not dim the candidate markers

@@ -7,8 +7,10 @@ import numpy as np
 from medmodels.ct.malignancy import read_card
 from medmodels.ct_detector import SliceCandidates
 from medmodels.ct_lidc import Nodule, reference_nodules
+from medmodels.ct_analysis_view import click_grid
 from medmodels.ct_review import (
-    detector_performance_note, malignancy_performance_note, references_on_slice, start_slice, suspicious_slices,
+    clicked_pixel, detector_performance_note, malignancy_performance_note, point_label, references_on_slice,
+    start_slice, suspicious_slices, zoom_source,
 )
 from medmodels.dicom_io import CTImage
 
@@ -228,3 +230,29 @@ def test_no_lung_fields_note_says_when_the_slice_holds_no_air_at_all():
     cropped_chest[:10] = -1000.0  # air in view, but not a whole chest
     assert "needs the whole chest in the field of view" in no_lung_fields_note(cropped_chest)
     assert stored_not_hu.min() == 24.0  # not modified
+
+
+def test_a_click_on_any_target_or_marker_reads_back_as_its_own_pixel_on_non_square_pixels():
+    shape, spacing = (300, 200), (0.6, 0.9)
+    rows, cols = click_grid(shape, spacing)
+    for r, c in zip(rows[::97], cols[::97]):
+        point = {"x": (c + 0.5) * spacing[1], "y": (r + 0.5) * spacing[0], "curve_number": 3}
+        assert clicked_pixel([point], shape, spacing) == (r, c)
+    assert clicked_pixel([{"x": (7 + 0.5) * 0.9, "y": (12 + 0.5) * 0.6}], shape, spacing) == (12, 7)  # a candidate
+    assert clicked_pixel([{"x": 1.0, "y": 1.0}, {"x": -5.0, "y": 1e4}], shape, spacing) == (299, 0)  # last, clipped
+    assert clicked_pixel([], shape, spacing) is None and clicked_pixel([{"x": None, "y": 3.0}], shape, spacing) is None
+
+
+def test_the_later_choice_of_candidate_or_point_decides_the_zoom():
+    assert zoom_source(None, False, None) is None
+    assert zoom_source(2, False, "point") == "candidate"  # the point was switched off again
+    assert zoom_source(None, True, "candidate") == "point"  # the pick was cleared
+    assert zoom_source(2, True, "point") == "point" and zoom_source(2, True, "candidate") == "candidate"
+
+
+def test_a_chosen_pixel_is_named_after_the_candidate_drawn_there():
+    import pandas as pd
+
+    table = pd.DataFrame({"rank": [1, 2], "row": [40, 90], "col": [50, 60]})
+    assert point_label(table, 90, 60) == "candidate #2"
+    assert point_label(table, 90, 61) == "point (90, 61)" and point_label(table.iloc[:0], 40, 50) == "point (40, 50)"
