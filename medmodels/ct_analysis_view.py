@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .ct_view import ct_slice_figure
+from .ct_view import ct_slice_figure, png_data_uri
 from .windowing import Window
 
 #: Transparent at 0 so the CT shows through where the detector sees nothing.
@@ -51,6 +51,21 @@ def probability_map(shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, 
     return heat
 
 
+#: Name of the slice figure's lung-outline layer, drawn faint green.
+LUNG_OUTLINE = "lung outline"
+LUNG_OUTLINE_RGBA = (64, 192, 87, 115)  # #40c057 at 45 % opacity
+
+
+def outline_rgba(outline: np.ndarray) -> np.ndarray:
+    """uint8 (rows, cols, 4): the outline's pixels in LUNG_OUTLINE_RGBA, every other pixel transparent.
+
+    Sent as a PNG (a few kB) instead of a heat map of a 512 × 512 float array (about 1.2 MB of JSON per redraw).
+    """
+    rgba = np.zeros((*np.shape(outline), 4), dtype=np.uint8)
+    rgba[np.asarray(outline, dtype=bool)] = LUNG_OUTLINE_RGBA
+    return rgba
+
+
 #: Candidates nearer than this (mm) share one label on the slice image: at the full-slice view a label is about
 #: 13 mm wide, so their own labels would overlap.
 LABEL_GROUP_MM = 12.0
@@ -84,8 +99,8 @@ def analysis_figure(hu_slice: np.ndarray, spacing_mm: tuple[float, float], windo
     rows, cols = heat.shape
     x = (np.arange(cols) + 0.5) * col_mm
     y = (np.arange(rows) + 0.5) * row_mm
-    fig.add_trace(go.Heatmap(x=x, y=y, z=np.where(outline, 1.0, np.nan), colorscale=[[0, "#40c057"], [1, "#40c057"]],
-                             showscale=False, opacity=0.45, hoverinfo="skip"))
+    fig.add_trace(go.Image(source=png_data_uri(outline_rgba(outline)), dx=col_mm, dy=row_mm, x0=col_mm / 2,
+                           y0=row_mm / 2, hoverinfo="skip", name=LUNG_OUTLINE))
     fig.add_trace(go.Heatmap(x=x, y=y, z=heat, zmin=0, zmax=1, colorscale=HEAT_COLOURSCALE, opacity=opacity,
                              colorbar=dict(title="nodule<br>probability", thickness=14, len=0.7), hoverinfo="skip"))
     fig.add_trace(click_targets(hu_slice, heat, spacing_mm))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
 from .windowing import Window, apply_window
 
@@ -41,8 +45,7 @@ def ct_slice_figure(
     rows, cols = grey.shape
     row_mm, col_mm = pixel_spacing_mm if spacing_known else (1.0, 1.0)
     # Axes are in mm (dx/dy = pixel size), so anisotropic pixels keep their physical aspect.
-    image = go.Image(z=np.repeat(grey[:, :, None], 3, axis=2), colormodel="rgb", dx=col_mm, dy=row_mm,
-                     x0=col_mm / 2, y0=row_mm / 2, hoverinfo="skip")
+    image = go.Image(source=png_data_uri(grey), dx=col_mm, dy=row_mm, x0=col_mm / 2, y0=row_mm / 2, hoverinfo="skip")
     fig = go.Figure(image)
     fig.update_layout(
         title=title,
@@ -55,6 +58,19 @@ def ct_slice_figure(
     )
     _add_scale_bar(fig, rows * row_mm, cols * col_mm, "mm" if spacing_known else "px")
     return fig
+
+
+def png_data_uri(pixels: np.ndarray) -> str:
+    """A uint8 image, grey (rows, cols) or RGBA (rows, cols, 4), as a PNG ``data:`` URI for ``go.Image(source=...)``.
+
+    The browser gets a slice as a lossless PNG (about 0.2 MB for a 512 × 512 CT slice) rather than as
+    ``z``, an array of RGB triples that plotly writes out as 3.5 MB of JSON on every redraw (each slider move).
+    Chromium draws both the same at every pixel centre.
+    """
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L" if pixels.ndim == 2 else "RGBA").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _add_scale_bar(fig: go.Figure, height_mm: float, width_mm: float, unit: str) -> None:
