@@ -76,7 +76,7 @@ def main(argv=None) -> int:
         ("  classify all beats (inputs + model)", median_time(
             lambda: classifier.predict_proba(beat_inputs(model_signal, to_rate(beats, fs, MODEL_FS))), args.repeats)),
         (f"  Grad-CAM for {non_normal.size} non-N beats", median_time(
-            lambda: grad_cam(classifier.keras_model, subset), args.repeats)),
+            lambda: grad_cam(classifier.networks, subset), args.repeats)),
     ]
     try:
         import neurokit2 as nk

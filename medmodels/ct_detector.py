@@ -18,7 +18,7 @@ from .ct.metrics import sigmoid
 from .ct_candidates import (
     PATCH_SIZE, extract_patches, find_candidates, resample_to_model_spacing, to_original_pixels,
 )
-from .model_cards import sha256_of
+from .model_cards import member_files, sha256_of
 from .provenance import Provenance, ct_series_provenance
 
 DETECTOR_NAME = "ct-nodule-detector"
@@ -123,14 +123,6 @@ class Detector:
     def probabilities(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
         """Nodule probability (k,) for HU patches (k, 64, 64)."""
         return sigmoid(self.logits(patches_hu, batch_size)).astype(np.float32)
-
-
-def member_files(model_dir: Path, weights_file: str = WEIGHTS_FILE) -> list[Path]:
-    """The weights of an ensemble: ``name.weights.h5`` then ``name.member1.weights.h5``, … that exist."""
-    first = Path(model_dir) / weights_file
-    stem = weights_file.removesuffix(".weights.h5")
-    others = sorted(Path(model_dir).glob(f"{stem}.member*.weights.h5"))
-    return [first, *others]
 
 
 def load_detector(model_dir: Path = DETECTOR_DIR, weights_file: str = WEIGHTS_FILE) -> Detector:

@@ -18,6 +18,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def member_files(model_dir: Path, weights_file: str) -> list[Path]:
+    """An ensemble's weights: ``<stem>.weights.h5``, then ``<stem>.member1.weights.h5``, … that exist.
+
+    Members are in their number's order (member10 after member9, not after member1).
+    """
+    first = Path(model_dir) / weights_file
+    stem = weights_file.removesuffix(".weights.h5")
+    numbered = {}
+    for path in Path(model_dir).glob(f"{stem}.member*.weights.h5"):
+        number = path.name[len(stem) + len(".member"):-len(".weights.h5")]
+        if number.isdigit():
+            numbered[int(number)] = path
+    return [first, *(numbered[k] for k in sorted(numbered))]
+
+
 def installed_cards(models_dir: Path = MODELS_DIR) -> list[dict]:
     """Every model card found under ``models_dir``, each with its folder name as ``_dir``."""
     cards = []

@@ -183,13 +183,14 @@ if record is not None:
                 st.rerun()
             opacity = st.slider("Saliency opacity", 0.0, 1.0, 0.5, 0.05)
             inputs = {name: values[[index]] for name, values in analysis.inputs.items()}
-            saliency = grad_cam(model.keras_model, inputs, np.array([AAMI.index(analysis.labels[index])]))[0]
+            saliency = grad_cam(model.networks, inputs, np.array([AAMI.index(analysis.labels[index])]))[0]
             probs = ", ".join(f"{c} {p:.2f}" for c, p in zip(AAMI, analysis.probabilities[index]))
             st.plotly_chart(beat_saliency_figure(
                 analysis.windows_mv[index], saliency, analysis.model_fs, before_s=analysis.window_before_s,
                 title=f"Beat {index + 1} at {analysis.beat_samples[index] / record.fs:.2f} s: "
                       f"{analysis.labels[index]} ({probs})", opacity=opacity), width="content")
-            st.caption("Shading: Grad-CAM saliency, the samples that most drove this class. "
+            st.caption("Shading: Grad-CAM saliency, the samples that most drove this class "
+                       f"(over all {len(model.networks)} networks of the ensemble, for their mean score). "
                        "Saliency shows what the model used, not why the beat is abnormal. "
                        + rr_context_note(analysis.beat_samples, record.fs, index))
         else:

@@ -38,7 +38,7 @@ def test_home_states_intended_use_models_and_device():
 
     assert text.count("**Held-out result:**") == len(installed_cards()) == 5
     assert "not recorded" not in text
-    assert "Se/+P (%) V 88.05/89.72" in text and "LIDC-IDRI-0001: nodule ranked 4 of 80" in text
+    assert "Se/+P (%) V 94.26/84.24" in text and "LIDC-IDRI-0001: nodule ranked 4 of 80" in text
     assert "**CT nodule detector CNN (2-D patch)**" in text  # headed by its title, not "ct-nodule-detector"
 
 
@@ -157,7 +157,7 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     assert int(burden.set_index("class").loc["V", "beats"]) > 300  # 119 has 444 reference V beats
     # beside each count, how far to trust it: the card's held-out DS2 figures with the same detector
     own = read_ecg_card()["metrics"]["test_metrics"]["own_detector"]
-    assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 42.52
+    assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 39.69
     assert any(c.value.startswith("Held-out: on MIT-BIH DS2 (22 records)") for c in at.caption)
     agreement = next(df.value for df in at.dataframe if "Se (%)" in df.value).set_index("class")
     assert agreement.loc["N", "Se (%)"] > 90 and agreement.loc["V", "Se (%)"] > 90

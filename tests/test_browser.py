@@ -249,6 +249,7 @@ def test_picking_a_beat_jumps_the_strip_and_shows_its_saliency_and_timing(server
     _pick_table_row(page, table, 3)  # 119's fourth V beat, past the first 10 s strip: the strip must move
     page.get_by_text("Saliency opacity").wait_for(timeout=60_000)
     page.get_by_text("RR before").first.wait_for(timeout=30_000)
+    page.get_by_text("networks of the ensemble, for their mean score").first.wait_for(timeout=30_000)
     beat = _wait_for_plot_titled(page, "Beat ")
     at_s = float(beat["title"].split(" at ")[1].split(" s")[0])
     assert at_s > 15 and ": V (" in beat["title"]

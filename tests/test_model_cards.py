@@ -112,3 +112,13 @@ def test_the_detector_training_writes_the_committed_cards_text():
     assert card["seed"] == 20261124 and "24 best of each slice" in card["inference"]
     assert "tuned on the held-out series" in card["metrics_note"]
     assert "not a calibrated probability" in card["metrics_note"]
+
+
+def test_member_files_are_in_member_number_order(tmp_path):
+    from medmodels.model_cards import member_files
+
+    for name in ("net.weights.h5", "net.member10.weights.h5", "net.member2.weights.h5", "net.member1.weights.h5",
+                 "net.memberX.weights.h5", "other.member1.weights.h5"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in member_files(tmp_path, "net.weights.h5")] == [
+        "net.weights.h5", "net.member1.weights.h5", "net.member2.weights.h5", "net.member10.weights.h5"]

@@ -18,6 +18,7 @@ from medmodels.config import MODELS_DIR
 from medmodels.ct.canvas import CANVAS_PIXELS, model_input, place_on_canvas
 from medmodels.ct.crops import Crop
 from medmodels.ct.metrics import sigmoid
+from medmodels.model_cards import member_files
 
 MODEL_DIR = MODELS_DIR / "ct-malignancy"
 WEIGHTS_FILE = "malignancy.weights.h5"
@@ -98,7 +99,7 @@ def ensemble_logits(keras_models, inputs: np.ndarray) -> np.ndarray:
 
 def member_weight_files(model_dir: Path = MODEL_DIR) -> list[Path]:
     """The ensemble's weights: WEIGHTS_FILE, then ``malignancy.member1.weights.h5``, … where present."""
-    return [Path(model_dir) / WEIGHTS_FILE, *sorted(Path(model_dir).glob("malignancy.member*.weights.h5"))]
+    return member_files(model_dir, WEIGHTS_FILE)
 
 
 @dataclass(frozen=True)

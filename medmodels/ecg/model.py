@@ -5,8 +5,8 @@ TensorFlow and JAX backends.  The model outputs logits; probabilities are
 ``softmax((logits + class_offsets) / temperature)``, then S folded into N in
 AF-like rhythm: the per-class offsets (a decision threshold for S/V F1) and
 the temperature are fitted on out-of-fold DS1 predictions and stored in the
-model card's ``calibration`` (which records that the temperature raised the
-out-of-fold ECE there).  A loaded classifier is read-only: nothing here or in
+model card's ``calibration`` (which records the out-of-fold ECE before and
+after the temperature).  A loaded classifier is read-only: nothing here or in
 ``saliency`` changes its layers or weights.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from medmodels.config import MODELS_DIR
-from medmodels.model_cards import sha256_of
+from medmodels.model_cards import member_files, sha256_of
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.beats import (DEFAULT_SPEC, IRREGULARITY_FEATURE, MODEL_FS, BeatSpec, extract_windows,
                                  morphology_channels, rr_features)
@@ -120,7 +120,15 @@ def decide(logits: np.ndarray, irregular: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class BeatClassifier:
-    """A loaded classifier and its calibration; treat ``keras_model`` as read-only."""
+    """A loaded classifier and its calibration; treat the Keras models as read-only.
+
+    An ensemble of one recipe trained with several seeds: ``keras_model`` is the
+    first member (the GAN quality features use its ``head`` layer) and ``members``
+    the others; the logits are the members' mean, and Grad-CAM is taken over
+    all of them (:attr:`networks`).  One seed's DS1 out-of-fold
+    S/V F1 ranged 59-69 across three seeds of the same recipe, so a single
+    network's figures are partly the luck of its seed.
+    """
 
     keras_model: object
     temperature: float
@@ -130,13 +138,19 @@ class BeatClassifier:
     spec: BeatSpec = DEFAULT_SPEC
     #: Per-class logit offsets (N, S, V, F, Q) fitted on out-of-fold data, added before the temperature.
     class_offsets: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)
+    members: tuple = ()
+
+    @property
+    def networks(self) -> tuple:
+        """Every member's Keras model, the first (``keras_model``) first."""
+        return (self.keras_model, *self.members)
 
     def inputs(self, signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray) -> dict[str, np.ndarray]:
         """This model's inputs for beats of a conditioned lead at MODEL_FS (see :func:`beat_inputs`)."""
         return beat_inputs(signal_model_rate, beat_samples_model_rate, self.spec)
 
     def logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
-        """Logits (n_beats, 5), in batches via ``predict_on_batch``.
+        """Logits (n_beats, 5), the mean over the ensemble's members, in batches via ``predict_on_batch``.
 
         ``predict_on_batch`` runs the backend's compiled inference function
         (about 5x faster than an eager call on the GRU) and skips ``predict()``'s
@@ -148,7 +162,7 @@ class BeatClassifier:
         out = []
         for start in range(0, n, batch_size):
             part = {k: v[start:start + batch_size] for k, v in inputs.items()}
-            out.append(np.asarray(self.keras_model.predict_on_batch(part)))
+            out.append(np.mean([np.asarray(m.predict_on_batch(part)) for m in self.networks], axis=0))
         return np.concatenate(out, axis=0)
 
     def predict_proba(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
@@ -167,6 +181,23 @@ def read_card(model_dir: Path = MODEL_DIR) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def classifier_weight_files(model_dir: Path, card: dict) -> list[Path]:
+    """The weights the card names (``weights.members``, the first first); else those on disk.
+
+    The card defines the model: a stray ``member`` file left in the folder is not loaded.
+    A card naming a file that is missing is an error, not a smaller ensemble.
+    """
+    listed = card.get("weights", {}).get("members")
+    if not listed:
+        return member_files(model_dir, WEIGHTS_FILE)
+    paths = [Path(model_dir) / entry["file"] for entry in listed]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{model_dir}: the card names {', '.join(missing)}, which is missing; "
+                                "run `python -m medmodels.train ecg`.")
+    return paths
+
+
 def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
     """Load weights and calibration from ``model_dir`` (a fresh object on every call)."""
     model_dir = Path(model_dir)
@@ -175,13 +206,16 @@ def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
         raise FileNotFoundError(f"No weights at {weights}; run `python -m medmodels.train ecg`.")
     card = read_card(model_dir)
     spec = BeatSpec.from_card(card.get("input"))
-    model = build_beat_classifier(spec=spec)
-    model.load_weights(str(weights))
+    models = []
+    for path in classifier_weight_files(model_dir, card):
+        model = build_beat_classifier(spec=spec)
+        model.load_weights(str(path))
+        models.append(model)
     calibration = card.get("calibration", {})
     offsets = calibration.get("class_offsets", {})
-    return BeatClassifier(model, float(calibration.get("temperature", 1.0)), sha256_of(weights),
+    return BeatClassifier(models[0], float(calibration.get("temperature", 1.0)), sha256_of(weights),
                           card.get("name", MODEL_NAME), str(card.get("version", "unknown")), spec,
-                          tuple(float(offsets.get(c, 0.0)) for c in AAMI_CLASSES))
+                          tuple(float(offsets.get(c, 0.0)) for c in AAMI_CLASSES), tuple(models[1:]))
 
 
 @lru_cache(maxsize=1)

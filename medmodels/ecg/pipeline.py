@@ -87,7 +87,7 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
         saliency_beats = np.flatnonzero(np.array([lab != "N" for lab in labels], dtype=bool))
         if saliency_beats.size:
             subset = {k: v[saliency_beats] for k, v in inputs.items()}
-            saliency = grad_cam(model.keras_model, subset, probabilities[saliency_beats].argmax(axis=1))
+            saliency = grad_cam(model.networks, subset, probabilities[saliency_beats].argmax(axis=1))
     return EcgAnalysis(float(fs), beats.astype(np.int64), labels, probabilities, summary,
                        inputs["waveform"][:, :, 0], model.name, model.sha256,
                        window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency,

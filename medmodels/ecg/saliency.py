@@ -1,5 +1,8 @@
 """Per-beat attribution: 1-D Grad-CAM over the last convolution's feature map.
 
+For the committed ensemble the map is taken over every member's feature map
+at once, for the members' mean logit (the logit the classifier decides on).
+
 The shared classifier is never modified: the feature map comes from a separate
 functional view (inputs → ``conv_features``), and the rest of the network is
 applied by calling its layers eagerly on that map, so no layer gains nodes and
@@ -67,29 +70,46 @@ def _cam_gradient(model):
     return fn
 
 
-def grad_cam(model, inputs: dict[str, np.ndarray], classes: np.ndarray | None = None,
+def networks_of(models) -> tuple:
+    """The Keras networks of ``models``: one network, or a sequence of an ensemble's members."""
+    return tuple(models) if isinstance(models, (list, tuple)) else (models,)
+
+
+def _signed_cam(model, features: np.ndarray, rr: np.ndarray, one_hot: np.ndarray) -> np.ndarray:
+    """One network's unnormalised, signed Grad-CAM (n, steps) for the target classes in ``one_hot``."""
+    _, grads = _cam_gradient(model)(features, rr, one_hot)
+    weights = grads.mean(axis=1, keepdims=True)          # (n, 1, channels): channel importance
+    return (weights * features).sum(axis=2)              # (n, steps)
+
+
+def grad_cam(models, inputs: dict[str, np.ndarray], classes: np.ndarray | None = None,
              positive_only: bool = True) -> np.ndarray:
     """Grad-CAM maps for each beat, upsampled to the beat window.
 
-    ``model``: the Keras classifier; ``inputs``: ``waveform`` (n, length, 2)
-    and ``rr`` (n, n_rr); ``classes`` (n,) target class per beat (default: the
-    predicted class).  Returns float32 (n, length), each row scaled to a
-    maximum absolute value of 1 (all zeros where the map is zero: no NaN on
-    flat input).  ``positive_only=False`` keeps the signed map (before ReLU).
+    ``models``: the Keras classifier, or the members of an ensemble (a list or
+    tuple, e.g. ``BeatClassifier.networks``).  For an ensemble the map is the
+    Grad-CAM of the members' mean logit over all their feature maps taken
+    together, which is the mean of the members' unnormalised maps: a member
+    whose logit moves more with its features weighs more.  ``inputs``:
+    ``waveform`` (n, length, 2) and ``rr`` (n, n_rr); ``classes`` (n,) target
+    class per beat (default: the class of the mean logit).  Returns float32
+    (n, length), each row scaled to a maximum absolute value of 1 (all zeros
+    where the map is zero: no NaN on flat input).  ``positive_only=False``
+    keeps the signed map (before ReLU).
     """
+    networks = networks_of(models)
     n = inputs["rr"].shape[0]
     length = inputs["waveform"].shape[1]
     if n == 0:
         return np.zeros((0, length), dtype=np.float32)
     waveform = np.nan_to_num(np.asarray(inputs["waveform"], dtype=np.float32))
     rr = np.nan_to_num(np.asarray(inputs["rr"], dtype=np.float32))
-    features = np.asarray(_feature_view(model)({"waveform": waveform, "rr": rr}, training=False))
+    features = [np.asarray(_feature_view(m)({"waveform": waveform, "rr": rr}, training=False)) for m in networks]
     if classes is None:
-        classes = np.asarray(_logits_from_features(model, features, rr)).argmax(axis=1)
-    one_hot = np.eye(model.output.shape[-1], dtype=np.float32)[np.asarray(classes, dtype=np.int64)]
-    _, grads = _cam_gradient(model)(features, rr, one_hot)
-    weights = grads.mean(axis=1, keepdims=True)          # (n, 1, channels): channel importance
-    cam = (weights * features).sum(axis=2)               # (n, steps)
+        classes = np.mean([np.asarray(_logits_from_features(m, f, rr)) for m, f in zip(networks, features)],
+                          axis=0).argmax(axis=1)
+    one_hot = np.eye(networks[0].output.shape[-1], dtype=np.float32)[np.asarray(classes, dtype=np.int64)]
+    cam = np.mean([_signed_cam(m, f, rr, one_hot) for m, f in zip(networks, features)], axis=0)
     if positive_only:
         cam = np.maximum(cam, 0.0)
     cam = _upsample(cam, length)

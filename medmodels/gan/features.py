@@ -1,6 +1,6 @@
 """Domain features for the quality measures: our own classifiers' penultimate layers.
 
-ECG beats: the beat classifier's ``head`` Dense layer (32 values); CT patches:
+ECG beats: the beat classifier's first network's ``head`` Dense layer (32 values); CT patches:
 the nodule detector's ``gap`` global-average-pooling layer (64 values).  The
 extractor is a new ``keras.Model`` over the loaded model's layers: the
 classifier itself is not changed.
@@ -27,6 +27,7 @@ def feature_model(keras_model, layer_name: str):
 def _ecg_extractor():
     from medmodels.ecg.model import cached_classifier
 
+    # One network's features, not a mix: the members' feature spaces are not aligned with each other.
     return feature_model(cached_classifier().keras_model, ECG_FEATURE_LAYER)
 
 

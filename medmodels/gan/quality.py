@@ -252,7 +252,8 @@ NOTES = {
           "so its threshold includes that shift and it is an upper bound on copying; 'closer than training samples "
           "to each other' uses each training patch's nearest other training patch (the same patients) and is the "
           "test for near-copies. Both are about 1 % for a generator that copies nothing.",
-    "ecg": "Features: the committed ECG beat classifier's 'head' layer (32). Held out: "
+    "ecg": "Features: the 'head' layer (32) of the committed ECG beat classifier's first network (of its "
+           "ensemble of three). Held out: "
            f"{HELD_OUT_ECG_RECORDS}, other patients; F has few held-out beats, so its figures are rough. FID uses half the held-out class "
            "vs synthetic beats of the same size; the floor is the other real half. Memorisation distances are in "
            "the scaled input space (waveform channels + RR features), against two references, each about 1 % for a "

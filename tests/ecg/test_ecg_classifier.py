@@ -66,3 +66,36 @@ def test_sinus_rhythm_with_atrial_premature_beats_is_not_called_irregular(classi
     is_s = (labels == AAMI_CLASSES.index("S")) & (matches >= 0)
     predicted = np.array([result.labels[m] for m in matches[is_s]])
     assert (predicted == "S").mean() >= 0.6  # a training record: a floor, not a generalisation claim
+
+
+def test_the_committed_ensemble_is_what_its_card_names(classifier):
+    """Every member file the card lists exists with the card's sha256, and each one is loaded."""
+    from medmodels.ecg.model import MODEL_DIR, read_card
+    from medmodels.model_cards import sha256_of
+
+    weights = read_card(MODEL_DIR)["weights"]
+    members = weights["members"]
+    assert len(members) >= 2 and members[0] == {"file": weights["file"], "sha256": weights["sha256"]}
+    for entry in members:
+        assert sha256_of(MODEL_DIR / entry["file"]) == entry["sha256"], entry["file"]
+    assert len(classifier.networks) == len(members)
+    assert classifier.sha256 == weights["sha256"]
+    # The members differ (different seeds), so the ensemble is not one network counted several times.
+    first, second = classifier.networks[:2]
+    assert not np.array_equal(first.get_layer("logits").get_weights()[0], second.get_layer("logits").get_weights()[0])
+
+
+def test_a_card_naming_a_missing_member_is_refused(tmp_path):
+    import pytest
+
+    from medmodels.ecg.model import classifier_weight_files
+
+    (tmp_path / "ecg_beat_classifier.weights.h5").write_bytes(b"")
+    (tmp_path / "ecg_beat_classifier.member3.weights.h5").write_bytes(b"")  # stray: not in the card
+    card = {"weights": {"members": [{"file": "ecg_beat_classifier.weights.h5"},
+                                    {"file": "ecg_beat_classifier.member1.weights.h5"}]}}
+    with pytest.raises(FileNotFoundError, match="member1"):
+        classifier_weight_files(tmp_path, card)
+    (tmp_path / "ecg_beat_classifier.member1.weights.h5").write_bytes(b"")
+    assert [p.name for p in classifier_weight_files(tmp_path, card)] == [
+        "ecg_beat_classifier.weights.h5", "ecg_beat_classifier.member1.weights.h5"]

@@ -20,12 +20,13 @@ def test_randomised_model_changes_attributions(record_119, classifier):
     import keras
 
     inputs = _inputs_119(record_119, classifier)
-    before = [w.copy() for w in classifier.keras_model.get_weights()]
-    trained = grad_cam(classifier.keras_model, inputs, positive_only=False)
+    before = [[w.copy() for w in m.get_weights()] for m in classifier.networks]
+    trained = grad_cam(classifier.networks, inputs, positive_only=False)
     # clone_model builds new layers with freshly initialised weights: the
-    # cached model is left untouched.
-    randomised_model = keras.models.clone_model(classifier.keras_model)
-    randomised = grad_cam(randomised_model, inputs, classes=np.asarray(
+    # cached members are left untouched.  Every member is re-initialised, as the
+    # map is taken over all of them.
+    randomised_models = [keras.models.clone_model(m) for m in classifier.networks]
+    randomised = grad_cam(randomised_models, inputs, classes=np.asarray(
         classifier.logits(inputs)).argmax(axis=1), positive_only=False)
     rhos = []
     for a, b in zip(trained, randomised):
@@ -33,15 +34,45 @@ def test_randomised_model_changes_attributions(record_119, classifier):
         rho = spearmanr(a, b).statistic
         rhos.append(0.0 if not np.isfinite(rho) else rho)
     assert np.mean(rhos) < 0.5
-    after = classifier.keras_model.get_weights()
-    assert all(np.array_equal(x, y) for x, y in zip(before, after))
+    for weights, m in zip(before, classifier.networks):
+        assert all(np.array_equal(x, y) for x, y in zip(weights, m.get_weights()))
+
+
+def _with_scaled_logits(model, factor):
+    """A copy of ``model`` whose logits are ``factor`` times the original's (same features)."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    layer = copy.get_layer("logits")
+    layer.set_weights([w * factor for w in layer.get_weights()])
+    return copy
+
+
+def test_ensemble_map_is_grad_cam_of_the_mean_logit(record_119, classifier):
+    """Members weigh by how much their logit moves, as in Grad-CAM of the mean logit over all feature maps.
+
+    A member whose logits are tripled counts as three copies of itself; averaging the members'
+    normalised maps instead would give it the weight of one.
+    """
+    assert len(classifier.networks) >= 2, "the committed classifier is an ensemble"
+    first, second = classifier.networks[:2]
+    inputs = _inputs_119(record_119, classifier, n=24)
+    classes = np.asarray(classifier.logits(inputs)).argmax(axis=1)
+    tripled = grad_cam([first, _with_scaled_logits(second, 3.0)], inputs, classes, positive_only=False)
+    three_copies = grad_cam([first, second, second, second], inputs, classes, positive_only=False)
+    np.testing.assert_allclose(tripled, three_copies, atol=1e-4)
+    once = grad_cam([first, second], inputs, classes, positive_only=False)
+    assert np.abs(once - three_copies).max() > 0.05
+    # An ensemble of one network listed twice is that network.
+    np.testing.assert_allclose(grad_cam([first, first], inputs, classes), grad_cam(first, inputs, classes), atol=1e-5)
 
 
 def test_flat_beat_never_nan(classifier):
     length, n_rr = classifier.spec.length, len(classifier.spec.rr_features)
     inputs = {"waveform": np.zeros((3, length, 2), dtype=np.float32), "rr": np.ones((3, n_rr), dtype=np.float32)}
     for positive_only in (True, False):
-        maps = grad_cam(classifier.keras_model, inputs, positive_only=positive_only)
+        maps = grad_cam(classifier.networks, inputs, positive_only=positive_only)
         assert maps.shape == (3, length)
         assert np.all(np.isfinite(maps))
         assert np.abs(maps).max() <= 1.0 + 1e-6

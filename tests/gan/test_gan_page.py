@@ -72,7 +72,7 @@ def test_page_class_and_seed_change_the_samples(ct_generator, ecg_generator):
 
 
 @pytest.mark.parametrize("modality, level, words", [
-    ("ECG beats", "warning", "**N, S, V: these beats repeat the training patients"),
+    ("ECG beats", "warning", "**S, V: these beats repeat the training patients"),
     ("CT nodule patches", "info", "no nodule 0.0 %, nodule 0.0 %"),
 ])
 def test_page_says_above_the_samples_whether_they_copy_or_repeat_their_training_data(modality, level, words,
