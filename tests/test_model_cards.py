@@ -122,3 +122,31 @@ def test_member_files_are_in_member_number_order(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in member_files(tmp_path, "net.weights.h5")] == [
         "net.weights.h5", "net.member1.weights.h5", "net.member2.weights.h5", "net.member10.weights.h5"]
+
+
+def test_the_ecg_training_writes_the_committed_cards_text():
+    """`python -m medmodels.train ecg` writes this card from these figures (DS2 figures come from `evaluate`)."""
+    import copy
+
+    import numpy as np
+
+    from medmodels.ecg import AAMI_CLASSES
+    from medmodels.ecg.beats import BeatSpec
+    from medmodels.ecg.model import MODEL_DIR, read_card
+    from medmodels.ecg.train import build_card, class_weights
+
+    card = read_card(MODEL_DIR)
+    labels = lambda counts: np.repeat(np.arange(len(AAMI_CLASSES)), [counts[c] for c in AAMI_CLASSES])  # noqa: E731
+    train_y, split, calibration = labels(card["training_data"]["beats"]), card["validation_split"], card["calibration"]
+    rebuilt = build_card(
+        train_y, labels(split["beats"]), class_weights(train_y), split["best_epoch"], split["score_per_epoch"],
+        calibration["temperature"], calibration["ece_validation_before"], calibration["ece_validation_after"],
+        card["metrics"]["validation"], [(m["file"], m["sha256"]) for m in card["weights"]["members"]],
+        card["training"]["seconds"], card["training"]["member_seeds"], BeatSpec.from_card(card["input"]),
+        offsets=np.array([calibration["class_offsets"][c] for c in AAMI_CLASSES]),
+        member_history=split["member_score_per_epoch"])
+    committed = copy.deepcopy(card)
+    del committed["metrics"]["test_metrics"]
+    assert rebuilt == committed
+    assert card["title"] == "ECG beat classifier (CNN + GRU, ensemble of 3 networks)"
+    assert calibration["class_offsets"]["F"] == 0.0 and "offsets for S and V" in calibration["method"]

@@ -278,7 +278,7 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
 
     return {
         "name": "ecg-beat-classifier",
-        "title": f"ECG beat classifier (CNN + GRU, ensemble of {len(weight_files)} seeds)",
+        "title": f"ECG beat classifier (CNN + GRU, ensemble of {len(weight_files)} networks)",
         "version": "2.0.0",
         "intended_use": "decision support for review and teaching; not a diagnostic device",
         "task": "AAMI EC57 beat class (N, S, V, F, Q) of each detected beat in one ECG lead",
