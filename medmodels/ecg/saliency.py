@@ -70,7 +70,7 @@ def _cam_gradient(model):
     return fn
 
 
-def networks_of(models) -> tuple:
+def _networks_of(models) -> tuple:
     """The Keras networks of ``models``: one network, or a sequence of an ensemble's members."""
     return tuple(models) if isinstance(models, (list, tuple)) else (models,)
 
@@ -97,7 +97,7 @@ def grad_cam(models, inputs: dict[str, np.ndarray], classes: np.ndarray | None =
     where the map is zero: no NaN on flat input).  ``positive_only=False``
     keeps the signed map (before ReLU).
     """
-    networks = networks_of(models)
+    networks = _networks_of(models)
     n = inputs["rr"].shape[0]
     length = inputs["waveform"].shape[1]
     if n == 0:
