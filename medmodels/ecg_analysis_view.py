@@ -67,10 +67,18 @@ def hr_trend_figure(trend: list[dict]) -> go.Figure:
     return fig
 
 
+def agreement_column(n_networks: int) -> str:
+    """The beat table's agreement column, e.g. "networks agreeing (of 3)"."""
+    return f"networks agreeing (of {n_networks})"
+
+
 def beat_table(beat_samples: np.ndarray, labels: list[str], probabilities: np.ndarray, fs: float,
-               without_regular_beats: np.ndarray | None = None) -> pd.DataFrame:
+               without_regular_beats: np.ndarray | None = None, networks_agreeing: np.ndarray | None = None,
+               n_networks: int = 1) -> pd.DataFrame:
     """One row per beat: number, time (s), class, its probability, and all class probabilities.
 
+    With ``networks_agreeing`` (n,) int, a column after the probability gives how
+    many of the ensemble's ``n_networks`` networks, each alone, give that class.
     With ``without_regular_beats`` (n,) bool, a last column says whether each beat
     lies in a stretch without regular beats (:mod:`medmodels.ecg.quality`).
     """
@@ -82,6 +90,8 @@ def beat_table(beat_samples: np.ndarray, labels: list[str], probabilities: np.nd
         "class": list(labels),
         "probability": np.round(probs.max(axis=1, initial=0.0), 3),
     })
+    if networks_agreeing is not None:
+        table[agreement_column(n_networks)] = np.asarray(networks_agreeing, dtype=np.int64)
     for j, cls in enumerate(AAMI):
         table[f"p({cls})"] = np.round(probs[:, j], 3)
     if without_regular_beats is not None:

@@ -251,3 +251,28 @@ def rr_context_note(beat_samples: np.ndarray, fs: float, index: int) -> str:
     post = "none (last beat)" if index == samples.size - 1 else f"{rr_s[index]:.2f} s ({100 * post_ratio:.0f} %)"
     return (f"Timing, which the model also weighs but the shading does not cover: RR before {pre}, RR after {post}; "
             f"percentages of the local mean RR, {local_s:.2f} s over the {2 * LOCAL_RR_HALF_WIDTH + 1} intervals around the beat.")
+
+
+def agreement_note(networks_agreeing: np.ndarray, n_networks: int, card: dict | None = None) -> str:
+    """What the beat table's agreement column means, how many beats the networks split on here, and the card's
+    DS2 figures for the two groups (when it has them)."""
+    if n_networks < 2:
+        return ""
+    agreeing = np.asarray(networks_agreeing)
+    split = len(agreeing) - int((agreeing == n_networks).sum())
+    text = (f"Networks agreeing: of the classifier's {n_networks} networks (one recipe, different training seeds), "
+            f"how many give the beat its class on their own; fewer than {n_networks} means the training data did "
+            f"not settle that beat's class. They split on {split} of {len(agreeing)} beats here.")
+    figures = (card or {}).get("metrics", {}).get("test_metrics", {}).get("network_agreement_reference_beats")
+    if figures and figures.get("n_networks") == n_networks:
+        agree, differ = figures["all_agree"], figures["some_disagree"]
+        text += (f" On MIT-BIH DS2 (reference beat positions) the class was right for {agree['accuracy_percent']:.1f} % "
+                 f"of the beats where all agreed and {_or_dash(differ['accuracy_percent'])} where some did not "
+                 f"({differ['share_percent']:.1f} % of the beats); of their S, V, F and Q calls "
+                 f"{_or_dash(agree['non_n_calls_right_percent'])} and {_or_dash(differ['non_n_calls_right_percent'])} "
+                 "were right.")
+    return text
+
+
+def _or_dash(percent: float | None) -> str:
+    return "–" if percent is None else f"{percent:.1f} %"

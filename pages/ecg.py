@@ -11,7 +11,7 @@ from medmodels.ecg_analysis_view import (
 )
 from medmodels.ecg_paper import class_band_y, overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
-    UNDEFINED_FIGURE_NOTE, agreement_with_reference, burden_table, events_table, held_out_caption,
+    UNDEFINED_FIGURE_NOTE, agreement_note, agreement_with_reference, burden_table, events_table, held_out_caption,
     held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, rhythm_definitions_note, rr_context_note,
     untested_lead_note,
 )
@@ -166,7 +166,10 @@ if record is not None:
 
         st.subheader("Beats")
         table = beat_table(analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs,
-                           analysis.without_regular_beats)
+                           analysis.without_regular_beats, analysis.networks_agreeing, analysis.n_networks)
+        ensemble_note = agreement_note(analysis.networks_agreeing, analysis.n_networks, card)
+        if ensemble_note:
+            st.caption(ensemble_note)
         filters = st.columns([2, 1])
         classes = filters[0].multiselect("Classes", AAMI, default=[c for c in AAMI if c != "N"] or list(AAMI),
                                          format_func=lambda c: f"{c}: {CLASS_NAMES[c]}")

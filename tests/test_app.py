@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -158,6 +159,12 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     # beside each count, how far to trust it: the card's held-out DS2 figures with the same detector
     own = read_ecg_card()["metrics"]["test_metrics"]["own_detector"]
     assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 39.69
+    beats = next(df.value for df in at.dataframe if "p(V)" in df.value)
+    assert beats["networks agreeing (of 3)"].between(0, 3).all()
+    note = next(c.value for c in at.caption if c.value.startswith("Networks agreeing: of the classifier's 3 networks"))
+    split, total = map(int, re.search(r"They split on (\d+) of (\d+) beats here", note).groups())
+    assert total == sum(int(n) for n in burden["beats"]) and split < total / 10  # 119: the 3 agree on every beat
+    assert "where all agreed" in note  # with the card's DS2 figures for both groups
     assert any(c.value.startswith("Held-out: on MIT-BIH DS2 (22 records)") for c in at.caption)
     agreement = next(df.value for df in at.dataframe if "Se (%)" in df.value).set_index("class")
     assert agreement.loc["N", "Se (%)"] > 90 and agreement.loc["V", "Se (%)"] > 90

@@ -64,3 +64,13 @@ def test_confusion_and_trend_figures_show_the_counts():
     gap = hr_trend_figure([{"start_s": 0.0, "mean_bpm": 70.0}, {"start_s": 60.0, "mean_bpm": None},
                            {"start_s": 120.0, "mean_bpm": 60.0}])
     assert list(gap.data[0].y) == [70.0, None, 60.0] and not gap.data[0].connectgaps  # no line across the gap
+
+
+def test_beat_table_gives_how_many_networks_agree_after_the_probability():
+    labels = ["N", "V", "S"]
+    table = beat_table(np.array([360, 720, 1080]), labels, _probs(labels), 360.0, networks_agreeing=np.array([3, 2, 1]),
+                       n_networks=3)
+    assert table["networks agreeing (of 3)"].tolist() == [3, 2, 1]
+    columns = list(table.columns)
+    assert columns.index("networks agreeing (of 3)") == columns.index("probability") + 1
+    assert "networks agreeing (of 3)" not in beat_table(np.array([360]), ["N"], _probs(["N"]), 360.0).columns

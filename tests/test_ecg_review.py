@@ -9,7 +9,7 @@ import pytest
 
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg_review import (
-    burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
+    agreement_note, burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
     rhythm_definitions_note, rr_context_note, untested_lead_note,
 )
 
@@ -129,3 +129,22 @@ def test_rr_context_note_gives_a_premature_beats_short_then_long_intervals_again
     assert "RR before none (first beat)" in rr_context_note(beats, fs, 0)  # not the borrowed next interval
     assert "RR after none (last beat)" in rr_context_note(beats, fs, beats.size - 1)
     assert "no RR intervals" in rr_context_note(beats[:1], fs, 0)
+
+
+AGREEMENT_CARD = {"metrics": {"test_metrics": {"network_agreement_reference_beats": {
+    "n_networks": 3,
+    "all_agree": {"beats": 950, "share_percent": 95.0, "accuracy_percent": 94.75, "non_n_calls": 40,
+                  "non_n_calls_right_percent": 74.27},
+    "some_disagree": {"beats": 50, "share_percent": 5.0, "accuracy_percent": 56.68, "non_n_calls": 9,
+                      "non_n_calls_right_percent": None}}}}}
+
+
+def test_agreement_note_counts_the_split_beats_and_gives_the_cards_figures_for_each_group():
+    note = agreement_note(np.array([3, 3, 2, 3, 1]), 3, AGREEMENT_CARD)
+    assert "They split on 2 of 5 beats here." in note
+    assert ("right for 94.8 % of the beats where all agreed and 56.7 % where some did not (5.0 % of the beats); "
+            "of their S, V, F and Q calls 74.3 % and – were right.") in note
+    # Without the card's figures, or for another ensemble size than the card measured, only the count.
+    assert agreement_note(np.array([3, 2]), 3).endswith("They split on 1 of 2 beats here.")
+    assert agreement_note(np.array([5, 5]), 5, AGREEMENT_CARD).endswith("They split on 0 of 2 beats here.")
+    assert agreement_note(np.array([1, 1]), 1) == ""  # one network cannot disagree with itself

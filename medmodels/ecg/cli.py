@@ -20,11 +20,13 @@ def analysis_to_json(analysis, lead_name: str) -> dict:
     """JSON-ready dict of an :class:`~medmodels.ecg.pipeline.EcgAnalysis` (samples in the record's rate)."""
     beats = [
         {"sample": int(s), "time_s": round(float(s) / analysis.fs, 4), "label": label,
-         "prob": {c: round(float(p), 5) for c, p in zip(AAMI_CLASSES, probs)}}
-        for s, label, probs in zip(analysis.beat_samples, analysis.labels, analysis.probabilities)
+         "prob": {c: round(float(p), 5) for c, p in zip(AAMI_CLASSES, probs)}, "networks_agreeing": int(agree)}
+        for s, label, probs, agree in zip(analysis.beat_samples, analysis.labels, analysis.probabilities,
+                                          analysis.networks_agreeing)
     ]
     return {"fs": analysis.fs, "lead": lead_name, "beats": beats, "summary": analysis.summary,
-            "model": {"name": analysis.model_name, "sha256": analysis.model_sha256}}
+            "model": {"name": analysis.model_name, "sha256": analysis.model_sha256,
+                      "networks": analysis.n_networks}}
 
 
 def analyse_record(record, lead: str | None = None, model=None) -> dict:

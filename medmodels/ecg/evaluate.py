@@ -34,7 +34,7 @@ def evaluate_classifier(classifier, records) -> dict:
     k = len(AAMI_CLASSES) + 1
     cm_reference = np.zeros((k, k), dtype=np.int64)
     cm_detected = np.zeros((k, k), dtype=np.int64)
-    probabilities, truth = [], []
+    probabilities, truth, agreeing = [], [], []
     for record_id in records:
         raw, fs, ref_samples, ref_labels = reference_beats(record_id)
         on_reference = analyse_ecg(raw, fs, classifier, beat_samples=ref_samples)
@@ -42,13 +42,51 @@ def evaluate_classifier(classifier, records) -> dict:
         cm_reference += confusion_matrix(ref_labels, predicted)
         probabilities.append(on_reference.probabilities)
         truth.append(ref_labels)
+        agreeing.append(on_reference.networks_agreeing)
         detected = analyse_ecg(raw, fs, classifier)
         matches = match_beats(ref_samples, detected.beat_samples, fs, MATCH_WINDOW_S)
         cm_detected += confusion_matrix(ref_labels, detected.probabilities.argmax(axis=1), matches)
-    ece = expected_calibration_error(np.concatenate(probabilities), np.concatenate(truth))
+    all_probabilities, all_truth = np.concatenate(probabilities), np.concatenate(truth)
+    ece = expected_calibration_error(all_probabilities, all_truth)
     return {"reference_beats": {"metrics": class_metrics(cm_reference), "confusion": cm_reference.tolist()},
             "own_detector": {"metrics": class_metrics(cm_detected), "confusion": cm_detected.tolist()},
-            "ece_reference_beats": ece}
+            "ece_reference_beats": ece,
+            "network_agreement": agreement_split(all_truth, all_probabilities.argmax(axis=1), np.concatenate(agreeing),
+                                                 len(classifier.networks))}
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 2) if whole else None
+
+
+def agreement_split(truth: np.ndarray, predicted: np.ndarray, agreeing: np.ndarray, n_networks: int) -> dict:
+    """How right the classifier is where its networks all agree and where they do not.
+
+    ``truth``, ``predicted`` (n,) class indices; ``agreeing`` (n,) how many of
+    ``n_networks`` give the predicted class.  Per group: beats, their share (%),
+    accuracy (%), and the non-N calls and the % of them that are right.
+    """
+    truth, predicted, agreeing = (np.asarray(a) for a in (truth, predicted, agreeing))
+    normal = AAMI_CLASSES.index("N")
+    out = {"n_networks": n_networks}
+    for name, mask in (("all_agree", agreeing == n_networks), ("some_disagree", agreeing < n_networks)):
+        right = mask & (truth == predicted)
+        calls = mask & (predicted != normal)
+        out[name] = {"beats": int(mask.sum()), "share_percent": _percent(int(mask.sum()), truth.size),
+                     "accuracy_percent": _percent(int(right.sum()), int(mask.sum())),
+                     "non_n_calls": int(calls.sum()),
+                     "non_n_calls_right_percent": _percent(int((calls & right).sum()), int(calls.sum()))}
+    return out
+
+
+def format_agreement_split(split: dict) -> str:
+    """Two lines: accuracy and non-N call precision where all networks agree and where some do not."""
+    lines = [f"DS2 reference beats by agreement of the {split['n_networks']} networks:"]
+    for name, words in (("all_agree", "all agree"), ("some_disagree", "some disagree")):
+        g = split[name]
+        lines.append(f"  {words:<14} {g['beats']:>6} beats ({g['share_percent']} %): accuracy "
+                     f"{g['accuracy_percent']} %; non-N calls {g['non_n_calls']}, right {g['non_n_calls_right_percent']} %")
+    return "\n".join(lines)
 
 
 def evaluate_detector(records=None) -> dict:
@@ -174,6 +212,7 @@ def update_card(results: dict, model_dir: Path) -> None:
         "confusion_own_detector": results["classifier"]["own_detector"]["confusion"],
         "confusion_labels": "rows reference N,S,V,F,Q,- ; columns prediction N,S,V,F,Q,- ('-' = unmatched)",
         "ece_ds2_reference_beats": round(results["classifier"]["ece_reference_beats"], 4),
+        "network_agreement_reference_beats": results["classifier"]["network_agreement"],
         "qrs_detection_all_48_records_lead0": _rounded(detection),
     }
     path.write_text(json.dumps(card, indent=2) + "\n")
@@ -202,6 +241,7 @@ def main(args: argparse.Namespace) -> int:
     print(format_metrics_table(classification["own_detector"]["metrics"],
                                "DS2, beats from our detector (150 ms matching; unmatched = FP/FN)"))
     print(f"ECE on DS2 (reference beats, 15 bins): {100 * classification['ece_reference_beats']:.2f} %")
+    print(format_agreement_split(classification["network_agreement"]))
     detector = evaluate_detector()
     print(f"QRS detection, all {detector['records']} records, lead 0: Se {detector['Se']:.2f} % "
           f"+P {detector['+P']:.2f} % (TP {detector['tp']}, FP {detector['fp']}, FN {detector['fn']})")

@@ -149,8 +149,8 @@ class BeatClassifier:
         """This model's inputs for beats of a conditioned lead at MODEL_FS (see :func:`beat_inputs`)."""
         return beat_inputs(signal_model_rate, beat_samples_model_rate, self.spec)
 
-    def logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
-        """Logits (n_beats, 5), the mean over the ensemble's members, in batches via ``predict_on_batch``.
+    def member_logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
+        """Each network's logits, (n_networks, n_beats, 5), in batches via ``predict_on_batch``.
 
         ``predict_on_batch`` runs the backend's compiled inference function
         (about 5x faster than an eager call on the GRU) and skips ``predict()``'s
@@ -158,12 +158,21 @@ class BeatClassifier:
         """
         n = inputs["rr"].shape[0]
         if n == 0:
-            return np.zeros((0, len(AAMI_CLASSES)), dtype=np.float32)
+            return np.zeros((len(self.networks), 0, len(AAMI_CLASSES)), dtype=np.float32)
         out = []
         for start in range(0, n, batch_size):
             part = {k: v[start:start + batch_size] for k, v in inputs.items()}
-            out.append(np.mean([np.asarray(m.predict_on_batch(part)) for m in self.networks], axis=0))
-        return np.concatenate(out, axis=0)
+            out.append(np.stack([np.asarray(m.predict_on_batch(part)) for m in self.networks]))
+        return np.concatenate(out, axis=1)
+
+    def logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
+        """Logits (n_beats, 5): the mean over the ensemble's networks."""
+        return self.member_logits(inputs, batch_size).mean(axis=0)
+
+    def probabilities(self, logits: np.ndarray, irregular: np.ndarray) -> np.ndarray:
+        """softmax((logits + offsets) / T), then S folded into N where ``irregular`` (:func:`fold_s_into_n`)."""
+        p = softmax_np(np.asarray(logits) + np.asarray(self.class_offsets), self.temperature)
+        return fold_s_into_n(p, irregular)
 
     def predict_proba(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """Probabilities (n_beats, 5) for N, S, V, F, Q (see the card's calibration for how well calibrated).
@@ -171,8 +180,22 @@ class BeatClassifier:
         softmax((logits + offsets) / T), then S folded into N for beats in
         AF-like rhythm (:func:`fold_s_into_n`).
         """
-        p = softmax_np(self.logits(inputs) + np.asarray(self.class_offsets), self.temperature)
-        return fold_s_into_n(p, irregular_rhythm(inputs, self.spec))
+        return self.probabilities(self.logits(inputs), irregular_rhythm(inputs, self.spec))
+
+    def predict_with_agreement(self, inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (n_beats, 5) as :meth:`predict_proba`, and how many networks agree (n_beats,) int.
+
+        A network agrees when its own logits, through the same offsets,
+        temperature and AF rule, give the ensemble's class.  Disagreement among
+        networks trained alike (different seeds) marks beats whose class the
+        training data did not settle (deep ensembles, Lakshminarayanan et al. 2017).
+        """
+        per_network = self.member_logits(inputs)
+        irregular = irregular_rhythm(inputs, self.spec)
+        p = self.probabilities(per_network.mean(axis=0), irregular)
+        label = p.argmax(axis=1)
+        votes = [self.probabilities(z, irregular).argmax(axis=1) == label for z in per_network]
+        return p, np.sum(votes, axis=0).astype(np.int64)
 
 
 def read_card(model_dir: Path = MODEL_DIR) -> dict:

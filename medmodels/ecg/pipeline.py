@@ -28,7 +28,9 @@ class EcgAnalysis:
     inputs of every beat (``waveform`` (n, L, 2), ``rr`` (n, n_rr)), so the
     saliency of any beat can be computed later without re-running the pipeline;
     ``without_regular_beats`` (n,) bool, whether each beat lies in a stretch
-    with neither QRS spikes nor repeating beats (:mod:`medmodels.ecg.quality`).
+    with neither QRS spikes nor repeating beats (:mod:`medmodels.ecg.quality`);
+    ``networks_agreeing`` (n,) int, how many of the classifier's ``n_networks``
+    networks, each deciding alone, give the beat its label.
     """
 
     fs: float
@@ -45,6 +47,8 @@ class EcgAnalysis:
     saliency_beats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     saliency: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     without_regular_beats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    networks_agreeing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_networks: int = 1
 
 
 def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: np.ndarray | None = None,
@@ -70,7 +74,7 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
     model_signal = resample(conditioned, fs, MODEL_FS)
     model_beats = np.clip(to_rate(beats, fs, MODEL_FS), 0, model_signal.size - 1)
     inputs = model.inputs(model_signal, model_beats)
-    probabilities = model.predict_proba(inputs)
+    probabilities, networks_agreeing = model.predict_with_agreement(inputs)
     labels = [AAMI_CLASSES[i] for i in probabilities.argmax(axis=1)]
     summary = summarise_rhythm(beats, labels, fs, duration_s=x.size / fs)
     irregular = irregular_rhythm(inputs, model.spec)
@@ -91,4 +95,5 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
     return EcgAnalysis(float(fs), beats.astype(np.int64), labels, probabilities, summary,
                        inputs["waveform"][:, :, 0], model.name, model.sha256,
                        window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency,
-                       without_regular_beats=in_flagged_window(beats, flags, x.size, fs))
+                       without_regular_beats=in_flagged_window(beats, flags, x.size, fs),
+                       networks_agreeing=networks_agreeing, n_networks=len(model.networks))

@@ -37,3 +37,19 @@ def test_known_confusion_matrix():
 def test_window_edge():
     assert match_beats(np.array([100]), np.array([116]), FS, 0.15).tolist() == [-1]
     assert match_beats(np.array([100]), np.array([114]), FS, 0.15).tolist() == [0]
+
+
+def test_agreement_split_gives_accuracy_and_non_n_precision_per_group():
+    from medmodels.ecg.evaluate import agreement_split
+
+    truth = np.array([0, 0, 1, 2, 2, 0, 2])
+    predicted = np.array([0, 1, 1, 2, 0, 0, 2])
+    agreeing = np.array([3, 2, 3, 3, 1, 3, 0])
+    split = agreement_split(truth, predicted, agreeing, 3)
+    assert split["all_agree"] == {"beats": 4, "share_percent": 57.14, "accuracy_percent": 100.0, "non_n_calls": 2,
+                                  "non_n_calls_right_percent": 100.0}
+    # beats 1 (N called S), 4 (V called N) and 6 (V called V, no network alone): 1 of 3 right, 1 of 2 non-N calls
+    assert split["some_disagree"] == {"beats": 3, "share_percent": 42.86, "accuracy_percent": 33.33,
+                                      "non_n_calls": 2, "non_n_calls_right_percent": 50.0}
+    empty = agreement_split(truth[:0], predicted[:0], agreeing[:0], 3)
+    assert empty["some_disagree"]["accuracy_percent"] is None

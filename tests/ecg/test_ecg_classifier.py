@@ -99,3 +99,26 @@ def test_a_card_naming_a_missing_member_is_refused(tmp_path):
     (tmp_path / "ecg_beat_classifier.member1.weights.h5").write_bytes(b"")
     assert [p.name for p in classifier_weight_files(tmp_path, card)] == [
         "ecg_beat_classifier.weights.h5", "ecg_beat_classifier.member1.weights.h5"]
+
+
+def test_network_agreement_on_119(record_119, classifier):
+    """The ensemble's probabilities are predict_proba's; each count is the networks whose own call matches."""
+    import dataclasses
+
+    from medmodels.ecg.beats import MODEL_FS
+    from medmodels.ecg.conditioning import remove_baseline_and_mains, resample, to_rate
+
+    raw, fs, samples, _ = record_119
+    inputs = classifier.inputs(resample(remove_baseline_and_mains(raw, fs), fs, MODEL_FS), to_rate(samples, fs, MODEL_FS))
+    p, agreeing = classifier.predict_with_agreement(inputs)
+    np.testing.assert_allclose(p, classifier.predict_proba(inputs), atol=1e-7)
+    n = len(classifier.networks)
+    assert agreeing.dtype == np.int64 and agreeing.min() >= 0 and agreeing.max() == n
+    assert 0.8 < (agreeing == n).mean() < 1.0  # the networks mostly agree, but not on every beat of 119
+    # Recount by hand from each network alone.
+    first_alone = dataclasses.replace(classifier, members=())
+    assert ((first_alone.predict_proba(inputs).argmax(axis=1) == p.argmax(axis=1)) <= (agreeing >= 1)).all()
+    # Three copies of one network always agree.
+    copies = dataclasses.replace(classifier, members=(classifier.keras_model, classifier.keras_model))
+    _, unanimous = copies.predict_with_agreement(inputs)
+    assert (unanimous == 3).all()
