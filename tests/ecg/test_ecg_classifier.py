@@ -122,3 +122,18 @@ def test_network_agreement_on_119(record_119, classifier):
     copies = dataclasses.replace(classifier, members=(classifier.keras_model, classifier.keras_model))
     _, unanimous = copies.predict_with_agreement(inputs)
     assert (unanimous == 3).all()
+
+
+def test_split_beats_of_held_out_record_232_are_right_less_often(classifier):
+    """On a DS2 record, beats the networks split on are rarer and less often right than beats they agree on."""
+    from medmodels.ecg.mitdb import reference_beats
+
+    raw, fs, samples, labels = reference_beats("232")  # DS2: sinus bradycardia with frequent atrial premature beats
+    result = analyse_ecg(raw, fs, classifier)
+    matches = match_beats(samples, result.beat_samples, fs)
+    found = matches >= 0
+    agreeing = result.networks_agreeing[matches[found]]
+    right = np.array([result.labels[m] for m in matches[found]]) == np.array(AAMI_CLASSES)[labels[found]]
+    split = agreeing < len(classifier.networks)
+    assert 0.02 < split.mean() < 0.3
+    assert right[split].mean() < right[~split].mean() - 0.1
