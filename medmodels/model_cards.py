@@ -33,6 +33,15 @@ def member_files(model_dir: Path, weights_file: str) -> list[Path]:
     return [first, *(numbered[k] for k in sorted(numbered))]
 
 
+def member_paths(model_dir: Path, weights_file: str, count: int) -> list[Path]:
+    """Where an ensemble of ``count`` is saved: ``weights_file``, then ``<stem>.member1.weights.h5``, …
+
+    The names :func:`member_files` reads back.
+    """
+    stem = weights_file.removesuffix(".weights.h5")
+    return [Path(model_dir) / weights_file] + [Path(model_dir) / f"{stem}.member{m}.weights.h5" for m in range(1, count)]
+
+
 def installed_cards(models_dir: Path = MODELS_DIR) -> list[dict]:
     """Every model card found under ``models_dir``, each with its folder name as ``_dir``."""
     cards = []

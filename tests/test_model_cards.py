@@ -150,3 +150,13 @@ def test_the_ecg_training_writes_the_committed_cards_text():
     assert rebuilt == committed
     assert card["title"] == "ECG beat classifier (CNN + GRU, ensemble of 3 networks)"
     assert calibration["class_offsets"]["F"] == 0.0 and "offsets for S and V" in calibration["method"]
+
+
+def test_member_paths_are_the_names_member_files_reads_back(tmp_path):
+    from medmodels.model_cards import member_files, member_paths
+
+    written = member_paths(tmp_path, "net.weights.h5", 3)
+    assert [p.name for p in written] == ["net.weights.h5", "net.member1.weights.h5", "net.member2.weights.h5"]
+    for path in written:
+        path.write_bytes(b"")
+    assert member_files(tmp_path, "net.weights.h5") == written

@@ -25,6 +25,7 @@ from medmodels.ct.malignancy import (CARD_FILE, DEFAULT_PAD, MODEL_DIR, WEIGHTS_
                                     ensemble_logits)
 from medmodels.ct.metrics import (expected_calibration_error, fit_temperature_and_bias, roc_auc,
                                   sensitivity_specificity, sigmoid, youden_threshold)
+from medmodels.model_cards import member_files, member_paths
 
 SEED = 20241124
 EPOCHS = 40
@@ -273,9 +274,9 @@ def finish(models, histories, split, sets: dict[str, CropSet], n_downscaled: int
     if args.no_write:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
-    for old in args.out.glob("malignancy.member*.weights.h5"):
+    for old in member_files(args.out, WEIGHTS_FILE)[1:]:
         old.unlink()  # a smaller ensemble must not pick up stale members
-    paths = [args.out / WEIGHTS_FILE] + [args.out / f"malignancy.member{i}.weights.h5" for i in range(1, len(models))]
+    paths = member_paths(args.out, WEIGHTS_FILE, len(models))
     for model, path in zip(models, paths):
         model.save_weights(path)
     card = make_card(split, sets, histories, temperature, bias, threshold, validation_metrics, args,

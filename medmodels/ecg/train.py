@@ -27,7 +27,7 @@ from medmodels.ecg.agreement import class_metrics, confusion_matrix
 from medmodels.ecg.beats import DEFAULT_SPEC, BeatSpec
 from medmodels.ecg.calibration import expected_calibration_error, fit_class_offsets, fit_temperature
 from medmodels.ecg.mitdb import CV_FOLDS, DS1, beats_to_model_rate, condition_lead, reference_beats
-from medmodels.model_cards import member_files, sha256_of
+from medmodels.model_cards import member_files, member_paths, sha256_of
 from medmodels.ecg.model import (AF_IRREGULARITY_THRESHOLD, MODEL_DIR, WEIGHTS_FILE, beat_inputs,
                                  build_beat_classifier, decide, irregular_rhythm, softmax_np)
 
@@ -183,12 +183,6 @@ def member_seeds(seed: int = SEED, members: int = MEMBERS) -> list[int]:
     return [seed + m for m in range(members)]
 
 
-def member_paths(out_dir: Path, members: int) -> list[Path]:
-    """Weights files of an ensemble of ``members``: WEIGHTS_FILE, then ``<stem>.member1.weights.h5``, …"""
-    stem = WEIGHTS_FILE.removesuffix(".weights.h5")
-    return [Path(out_dir) / WEIGHTS_FILE] + [Path(out_dir) / f"{stem}.member{m}.weights.h5" for m in range(1, members)]
-
-
 def ensemble_cross_validation(epochs: int, seeds: list[int], spec: BeatSpec, extra_train=None,
                               verbose: bool = True) -> dict:
     """:func:`cross_validate` for each seed; the result's logits are the members' mean per epoch.
@@ -238,7 +232,7 @@ def train(out_dir: Path = MODEL_DIR, epochs: int = EPOCHS, seed: int = SEED, ver
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in member_files(out_dir, WEIGHTS_FILE)[1:]:
         stale.unlink()  # a smaller ensemble must not load an earlier run's extra members
-    paths = member_paths(out_dir, members)
+    paths = member_paths(out_dir, WEIGHTS_FILE, members)
     for member_seed, path in zip(seeds, paths):
         if verbose:
             print(f"final member, seed {member_seed}: {best} epochs on all DS1", flush=True)
@@ -329,9 +323,9 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
         },
         "calibration": {"method": f"logit offsets for {' and '.join(OFFSET_CLASSES)} chosen to maximise the "
                                   "out-of-fold mean S/V F1 (decision threshold; the other classes' offsets stay 0, "
-                                  "so that no class absorbs doubtful beats for the S/V score), then temperature scaling of the offset logits, both on "
-                                  "the out-of-fold (cross-validation) logits; probabilities = softmax((logits + "
-                                  "offsets) / temperature)",
+                                  "so that no class absorbs doubtful beats for the S/V score), then temperature "
+                                  "scaling of the offset logits, both on the out-of-fold (cross-validation) logits; "
+                                  "probabilities = softmax((logits + offsets) / temperature)",
                         "class_offsets": {c: round(float(v), 3) for c, v in zip(AAMI_CLASSES, offsets)},
                         "temperature": round(temperature, 4),
                         "ece_validation_before": round(ece_before, 4),
