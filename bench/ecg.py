@@ -1,8 +1,10 @@
 """Benchmark the ECG path on a 30-minute two-lead MIT-BIH record.
 
 ``python bench/ecg.py [--record 119] [--repeats 7]``: times read → condition →
-detect → classify every beat → Grad-CAM for every non-N beat (the whole path),
-its parts, model loading (separately), and on the same signal NeuroKit2's
+detect → classify every beat → Grad-CAM for every non-N beat (the whole path,
+with the two-lead classifier as the product runs it on a record with MLII and
+V1; the single-lead path beside it), its parts, model loading (separately), and
+on the same signal NeuroKit2's
 ``ecg_clean`` + ``ecg_peaks`` (if installed) and wfdb's ``xqrs_detect``.
 Prints medians and ratios to our whole path.
 """
@@ -32,8 +34,8 @@ def main(argv=None) -> int:
     from medmodels.ecg.beats import MODEL_FS
     from medmodels.ecg.conditioning import remove_baseline_and_mains, resample, to_rate
     from medmodels.ecg.mitdb import mitdb_dir
-    from medmodels.ecg.model import beat_inputs, load_classifier
-    from medmodels.ecg.pipeline import analyse_ecg
+    from medmodels.ecg.model import load_classifier, model_dir_for
+    from medmodels.ecg.pipeline import analyse_ecg, second_lead_for
     from medmodels.ecg.qrs import detect_qrs
     from medmodels.ecg.quality import no_regular_beats_windows
     from medmodels.ecg.reading import choose_lead, read_record
@@ -43,40 +45,55 @@ def main(argv=None) -> int:
     if not path.with_suffix(".hea").exists():
         print(f"MIT-BIH record {path} not found (set MEDMODELS_DATA).")
         return 1
-    start = time.perf_counter()
-    classifier = load_classifier()
-    load_s = time.perf_counter() - start
+    load_s, first_call_s, classifiers = {}, {}, {}
     record = read_record(path)
-    x = record.signal[:, choose_lead(record.lead_names)].astype(np.float64)
+    first = choose_lead(record.lead_names)
+    second = second_lead_for(record.signal, record.lead_names, first)[0]
+    if second is None:
+        print(f"record {args.record} has no usable precordial second lead ({', '.join(record.lead_names)}).")
+        return 1
+    x = record.signal[:, first].astype(np.float64)
+    x2 = record.signal[:, second].astype(np.float64)
     fs = record.fs
-    start = time.perf_counter()
-    analyse_ecg(x, fs, classifier, saliency_for_non_normal=True)  # warm-up: traces the graphs once
-    first_call_s = time.perf_counter() - start
+    for leads in (2, 1):
+        start = time.perf_counter()
+        classifiers[leads] = load_classifier(model_dir_for(leads))
+        load_s[leads] = time.perf_counter() - start
+        start = time.perf_counter()  # warm-up: traces the graphs once
+        analyse_ecg(x, fs, classifiers[leads], second_lead_mv=x2 if leads == 2 else None, saliency_for_non_normal=True)
+        first_call_s[leads] = time.perf_counter() - start
+    classifier = classifiers[2]
 
-    def whole_path():
+    def whole_path(leads: int = 2):
         rec = read_record(path)
-        lead = rec.signal[:, choose_lead(rec.lead_names)]
-        return analyse_ecg(lead, rec.fs, classifier, saliency_for_non_normal=True)
+        column = choose_lead(rec.lead_names)
+        other = second_lead_for(rec.signal, rec.lead_names, column)[0] if leads == 2 else None
+        return analyse_ecg(rec.signal[:, column], rec.fs, classifiers[leads],
+                           second_lead_mv=None if other is None else rec.signal[:, other], saliency_for_non_normal=True)
 
     result = whole_path()
     conditioned = remove_baseline_and_mains(x, fs)
     beats = detect_qrs(x, fs)
     model_signal = resample(conditioned, fs, MODEL_FS)
-    inputs = beat_inputs(model_signal, to_rate(beats, fs, MODEL_FS))
+    model_second = resample(remove_baseline_and_mains(x2, fs), fs, MODEL_FS)
+    inputs = classifier.inputs(model_signal, to_rate(beats, fs, MODEL_FS), model_second)
     non_normal = np.flatnonzero(np.array([lab != "N" for lab in result.labels]))
     subset = {k: v[non_normal] for k, v in inputs.items()}
     # The classes the pipeline passes in (without them Grad-CAM recomputes every network's logits eagerly).
     subset_classes = result.probabilities[non_normal].argmax(axis=1)
 
     rows = [
-        ("whole path (read→condition→detect→classify→saliency)", median_time(whole_path, args.repeats)),
+        (f"whole path, two leads ({record.lead_names[first]} + {record.lead_names[second]}; "
+         "read→condition→detect→classify→saliency)", median_time(whole_path, args.repeats)),
+        ("whole path, single-lead classifier", median_time(lambda: whole_path(1), args.repeats)),
         ("  read record", median_time(lambda: read_record(path), args.repeats)),
         ("  condition (0.5–40 Hz, notches)", median_time(lambda: remove_baseline_and_mains(x, fs), args.repeats)),
         ("  detect QRS (ours)", median_time(lambda: detect_qrs(x, fs), args.repeats)),
         ("  no-regular-beats check (10 s windows)", median_time(
             lambda: no_regular_beats_windows(conditioned, beats, fs), args.repeats)),
-        ("  classify all beats (inputs + model)", median_time(
-            lambda: classifier.predict_proba(beat_inputs(model_signal, to_rate(beats, fs, MODEL_FS))), args.repeats)),
+        ("  classify all beats, two leads (inputs + model)", median_time(
+            lambda: classifier.predict_proba(classifier.inputs(model_signal, to_rate(beats, fs, MODEL_FS), model_second)),
+            args.repeats)),
         (f"  Grad-CAM for {non_normal.size} non-N beats", median_time(
             lambda: grad_cam(classifier.networks, subset, subset_classes), args.repeats)),
     ]
@@ -97,10 +114,12 @@ def main(argv=None) -> int:
     whole = rows[0][1]
     print(f"record {args.record}: {x.size / fs / 60:.1f} min at {fs:g} Hz, {beats.size} beats, "
           f"{non_normal.size} non-N; CPU threads {os.cpu_count()}")
-    print(f"model load {load_s:.3f} s; first analyse call (graph tracing) {first_call_s:.3f} s")
-    print(f"{'step':58s} {'median s':>9s} {'/ whole path':>12s}")
+    for leads in (2, 1):
+        print(f"{'two-lead' if leads == 2 else 'single-lead'} model load {load_s[leads]:.3f} s; first analyse call "
+              f"(graph tracing) {first_call_s[leads]:.3f} s")
+    print(f"{'step':78s} {'median s':>9s} {'/ whole path':>12s}")
     for name, seconds in rows:
-        print(f"{name:58s} {seconds:9.3f} {seconds / whole:12.2f}")
+        print(f"{name:78s} {seconds:9.3f} {seconds / whole:12.2f}")
     return 0
 
 

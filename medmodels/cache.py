@@ -59,11 +59,11 @@ def example_labels(kind: str) -> list[str]:
 
 
 @st.cache_resource(show_spinner="Loading the ECG beat classifier…")
-def ecg_model():
-    """The committed beat classifier, loaded once per server (read-only, shared)."""
-    from .ecg.model import load_classifier
+def ecg_model(leads: int = 1):
+    """The committed single-lead (1) or two-lead (2) beat classifier, loaded once per server (read-only, shared)."""
+    from .ecg.model import load_classifier, model_dir_for
 
-    return load_classifier()
+    return load_classifier(model_dir_for(leads))
 
 
 @st.cache_resource(show_spinner="Loading the CT nodule detector…")
@@ -77,12 +77,14 @@ def ct_detector(fold: str | None = None):
 
 @st.cache_data(show_spinner=False)
 def model_card(name: str) -> dict:
-    """The card of the ECG classifier ("ecg") or the CT detector ("ct-detector"), read once per server rather than
-    on every widget change (a page shows it in several places); each caller gets its own copy."""
+    """The card of the single-lead ECG classifier ("ecg"), the two-lead one ("ecg-two-lead") or the CT detector
+    ("ct-detector"), read once per server rather than on every widget change (a page shows it in several places);
+    each caller gets its own copy."""
     from .ct_detector import read_detector_card
-    from .ecg.model import read_card
+    from .ecg.model import TWO_LEAD_MODEL_DIR, read_card
 
-    return {"ecg": read_card, "ct-detector": read_detector_card}[name]()
+    return {"ecg": read_card, "ecg-two-lead": lambda: read_card(TWO_LEAD_MODEL_DIR),
+            "ct-detector": read_detector_card}[name]()
 
 
 @st.cache_resource(show_spinner="Loading the CT malignancy model…")

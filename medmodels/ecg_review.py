@@ -16,7 +16,7 @@ from .ecg.agreement import MATRIX_LABELS, class_metrics, confusion_matrix, match
 from .ecg.beats import LOCAL_RR_HALF_WIDTH, rr_features
 from .ecg.mitdb import AAMI_MAP
 from .ecg.rhythm import BIGEMINY_MIN_PAIRS, HR_EXTREMES_INTERVALS, PAUSE_THRESHOLD_S, VT_RATE_BPM
-from .ecg.reading import is_lead_ii
+from .ecg.reading import is_lead_ii, precordial_name
 from .wfdb_io import Annotations
 
 MATCH_WINDOW_S = 0.15
@@ -200,6 +200,19 @@ def untested_lead_note(lead_name: str) -> str | None:
     return (f"The beat classifier was trained and tested on lead MLII (modified lead II) of MIT-BIH Holter records; "
             f"lead {lead_name} was not measured. QRS shapes differ between leads, so the held-out figures do not "
             "apply here and S/V labels are less reliable: choose lead II or MLII if the record has it.")
+
+
+#: Second leads of the held-out MIT-BIH DS2 records on which the two-lead classifier was measured.
+MEASURED_SECOND_LEADS = ("V1", "V2", "V5")
+
+
+def untested_second_lead_note(lead_name: str | None) -> str | None:
+    """A sentence when the two-lead classifier's second lead is not one its held-out figures cover, or None."""
+    if lead_name is None or precordial_name(lead_name) in MEASURED_SECOND_LEADS:
+        return None
+    return (f"The two-lead classifier's held-out figures come from records whose second lead was V1, V2 or V5; "
+            f"second lead {lead_name} was not measured, so they may not apply: choose V1 if the record has it, or "
+            "no second lead for the single-lead classifier.")
 
 
 def no_regular_beats_note(summary: dict, card: dict) -> str | None:

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from medmodels import InputError, cache
-from medmodels.ecg.pipeline import analyse_ecg
+from medmodels.ecg.pipeline import NO_SECOND_LEAD, analyse_ecg, second_lead_for
+from medmodels.ecg.reading import second_lead_choices
 from medmodels.ecg.saliency import grad_cam
 from medmodels.ecg_analysis_view import (
     AAMI, CLASS_NAMES, add_beat_classes, beat_saliency_figure, beat_table, confusion_figure, hr_trend_figure,
@@ -13,7 +14,7 @@ from medmodels.ecg_paper import class_band_y, overview_figure, strip_figure, twe
 from medmodels.ecg_review import (
     UNDEFINED_FIGURE_NOTE, agreement_note, agreement_with_reference, burden_table, events_table, held_out_caption,
     held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, rhythm_definitions_note, rr_context_note,
-    untested_lead_note,
+    untested_lead_note, untested_second_lead_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
@@ -78,20 +79,33 @@ except InputError as exc:
 if record is not None:
     st.dataframe(record_facts(record), hide_index=True)
     twelve = has_twelve_leads(record.lead_names)
-    controls = st.columns(4)
+    controls = st.columns(5)
     layout = controls[0].radio("Layout", ["Single lead", "12-lead"] if twelve else ["Single lead"], horizontal=True)
     lead = controls[1].selectbox("Lead analysed", range(record.n_leads), index=record.default_lead(),
                                  format_func=lambda i: record.lead_names[i])
+    second_options = [None, *second_lead_choices(record.lead_names, lead)]
+    picked_second = controls[2].selectbox(
+        "Second lead", second_options, index=min(1, len(second_options) - 1),
+        format_func=lambda i: "none (single-lead model)" if i is None else record.lead_names[i],
+        help="The two-lead classifier also reads each beat's shape in a precordial lead (V1 in most of its "
+             "training records); without one the single-lead classifier runs. Their held-out figures differ: "
+             "see the model card.")
     length_s = 10.0 if layout == "12-lead" else float(
-        controls[2].select_slider("Window (s)", [2.5, 5, 10, 20, 30, 60], value=10))
+        controls[3].select_slider("Window (s)", [2.5, 5, 10, 20, 30, 60], value=10))
     length_s = min(length_s, record.duration_s)
 
     analysis = None
+    second, second_note = second_lead_for(record.signal, record.lead_names, lead,
+                                          NO_SECOND_LEAD if picked_second is None else record.lead_names[picked_second])
+    if second_note:
+        show_note(second_note, False, ":material/info:")
     try:
-        model = cache.ecg_model()
+        model = cache.ecg_model(1 if second is None else 2)
         with st.spinner("Detecting and classifying beats…"):
-            analysis = cache.memoised("ecg-analysis", (record_key, lead),
-                                      lambda: analyse_ecg(record.signal[:, lead], record.fs, model))
+            analysis = cache.memoised(
+                "ecg-analysis", (record_key, lead, second),
+                lambda: analyse_ecg(record.signal[:, lead], record.fs, model,
+                                    second_lead_mv=None if second is None else record.signal[:, second]))
     except FileNotFoundError:
         st.info("No ECG beat classifier is installed; showing the record only.")
     except InputError as exc:
@@ -102,13 +116,15 @@ if record is not None:
 
     if analysis is not None:
         jump_to_selected_beat(analysis, (record_key, lead), record.fs, length_s)
-        show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, cache.model_card("ecg")))
-        other_lead = untested_lead_note(record.lead_names[lead])
-        if other_lead:
-            show_note(other_lead, False, ":material/info:")
+        card = cache.model_card("ecg" if analysis.leads == 1 else "ecg-two-lead")
+        show_provenance(ecg_record_provenance(record.name, record.fs, record.n_samples, card))
+        for note in (untested_lead_note(record.lead_names[lead]),
+                     untested_second_lead_note(None if second is None else record.lead_names[second])):
+            if note:
+                show_note(note, False, ":material/info:")
     last_start = max(record.duration_s - length_s, 0.0)
     st.session_state["ecg_start"] = min(st.session_state.get("ecg_start", 0.0), last_start)
-    start_s = controls[3].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0
+    start_s = controls[4].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0
 
     if layout == "12-lead":
         st.plotly_chart(twelve_lead_figure(record.signal, record.fs, record.lead_names, start_s), width="stretch")
@@ -135,7 +151,9 @@ if record is not None:
         summary = analysis.summary
         hr = summary["heart_rate"]
         st.subheader("Rhythm summary")
-        st.caption(f"Lead {record.lead_names[lead]} · {summary['n_beats']} beats detected. " + INTENDED_USE)
+        read = (f"the two-lead classifier read leads {record.lead_names[lead]} and {record.lead_names[second]}"
+                if analysis.leads == 2 else "the single-lead classifier read this lead only")
+        st.caption(f"Lead {record.lead_names[lead]} · {summary['n_beats']} beats detected; {read}. " + INTENDED_USE)
         cols = st.columns(4)
         for col, (label, value) in zip(cols, [("Mean HR", hr["mean_bpm"]), ("Min HR (8-beat mean)", hr["min_bpm"]),
                                               ("Max HR (8-beat mean)", hr["max_bpm"]), ("Pauses > 2 s", len(summary["pauses"]))]):
@@ -145,7 +163,6 @@ if record is not None:
         if hr["trend"]:
             left.plotly_chart(hr_trend_figure(hr["trend"]), width="stretch")
             left.caption("Mean heart rate per minute; a gap where a minute holds fewer than two RR intervals.")
-        card = cache.model_card("ecg")
         right.dataframe(burden_table(summary, held_out_class_figures(card)), hide_index=True)
         right.caption(held_out_caption(card))
         events = events_table(summary)
@@ -195,6 +212,9 @@ if record is not None:
             st.caption("Shading: Grad-CAM saliency, the samples that most drove this class "
                        f"(over all {len(model.networks)} networks of the ensemble, for their mean score). "
                        "Saliency shows what the model used, not why the beat is abnormal. "
+                       + (f"The classifier also read lead {record.lead_names[second]} at the same instants: the "
+                          "shading is what both leads contributed at each moment, drawn on the analysed lead. "
+                          if analysis.leads == 2 else "")
                        + rr_context_note(analysis.beat_samples, record.fs, index))
         else:
             st.caption("Pick a beat in the table to jump the strip to it and see its saliency.")

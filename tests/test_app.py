@@ -37,7 +37,7 @@ def test_home_states_intended_use_models_and_device():
     # every installed model says what it was trained and tested on, with its held-out figures
     from medmodels.model_cards import installed_cards
 
-    assert text.count("**Held-out result:**") == len(installed_cards()) == 5
+    assert text.count("**Held-out result:**") == len(installed_cards()) == 6
     assert "not recorded" not in text
     assert "Se/+P (%) V 94.26/84.24" in text and "LIDC-IDRI-0001: nodule ranked 4 of 80" in text
     assert "**CT nodule detector CNN (2-D patch)**" in text  # headed by its title, not "ct-nodule-detector"
@@ -144,6 +144,7 @@ def test_ecg_upload_shows_the_strip_with_reference_labels(mitdb):
 
 
 def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
+    from medmodels.ecg.model import TWO_LEAD_MODEL_DIR
     from medmodels.ecg.model import read_card as read_ecg_card
 
     at = _page("pages/ecg.py")
@@ -156,9 +157,11 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     assert 55 <= float(metrics["Mean HR"].split()[0]) <= 80  # 119: about 66 bpm
     burden = next(df.value for df in at.dataframe if "burden (%)" in df.value)
     assert int(burden.set_index("class").loc["V", "beats"]) > 300  # 119 has 444 reference V beats
-    # beside each count, how far to trust it: the card's held-out DS2 figures with the same detector
-    own = read_ecg_card()["metrics"]["test_metrics"]["own_detector"]
-    assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 39.69
+    # beside each count, how far to trust it: the held-out DS2 figures, with the same detector, of the card of the
+    # classifier that ran: 119 has V1, so the two-lead one
+    own = read_ecg_card(TWO_LEAD_MODEL_DIR)["metrics"]["test_metrics"]["own_detector"]
+    assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 40.19
+    assert any("the two-lead classifier read leads MLII and V1" in c.value for c in at.caption)
     beats = next(df.value for df in at.dataframe if "p(V)" in df.value)
     assert beats["networks agreeing (of 3)"].between(0, 3).all()
     note = next(c.value for c in at.caption if c.value.startswith("Networks agreeing: of the classifier's 3 networks"))
@@ -174,6 +177,14 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
                for c in at.caption)
     # 119 trained the classifier: the page must not let this agreement pass for a test result.
     assert any("Record 119 is one of the 22 MIT-BIH records (DS1)" in w.value for w in at.warning)
+    second = next(box for box in at.selectbox if box.label == "Second lead")
+    assert second.format_func(second.value) == "V1"
+    second.select_index(0).run()  # "none": no second lead: the single-lead classifier, with its own card's figures
+    assert not at.exception
+    burden = next(df.value for df in at.dataframe if "burden (%)" in df.value)
+    assert burden.set_index("class").loc["S", "held-out +P (%)"] == \
+        read_ecg_card()["metrics"]["test_metrics"]["own_detector"]["S"]["+P"] == 39.69
+    assert any("the single-lead classifier read this lead only" in c.value for c in at.caption)
     held_out = next(label for label in at.selectbox[0].options if label.startswith("MIT-BIH 100"))
     at.selectbox[0].set_value(held_out).run()
     assert any("Record 100 is in MIT-BIH DS2" in i.value for i in at.info)

@@ -10,7 +10,7 @@ import pytest
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg_review import (
     agreement_note, burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
-    rhythm_definitions_note, rr_context_note, untested_lead_note,
+    rhythm_definitions_note, rr_context_note, untested_lead_note, untested_second_lead_note,
 )
 
 SUMMARY = {"class_counts": {"N": 90, "S": 6, "V": 4, "F": 0, "Q": 0},
@@ -148,3 +148,13 @@ def test_agreement_note_counts_the_split_beats_and_gives_the_cards_figures_for_e
     assert agreement_note(np.array([3, 2]), 3).endswith("They split on 1 of 2 beats here.")
     assert agreement_note(np.array([5, 5]), 5, AGREEMENT_CARD).endswith("They split on 0 of 2 beats here.")
     assert agreement_note(np.array([1, 1]), 1) == ""  # one network cannot disagree with itself
+
+
+@pytest.mark.parametrize("name", ["V1", "v2", "Lead V5", None])
+def test_measured_second_leads_get_no_note(name):
+    assert untested_second_lead_note(name) is None
+
+
+def test_an_unmeasured_second_lead_is_named():
+    note = untested_second_lead_note("V3")
+    assert "second lead V3 was not measured" in note and "V1, V2 or V5" in note

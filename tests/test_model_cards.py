@@ -124,18 +124,21 @@ def test_member_files_are_in_member_number_order(tmp_path):
         "net.weights.h5", "net.member1.weights.h5", "net.member2.weights.h5", "net.member10.weights.h5"]
 
 
-def test_the_ecg_training_writes_the_committed_cards_text():
-    """`python -m medmodels.train ecg` writes this card from these figures (DS2 figures come from `evaluate`)."""
+@pytest.mark.parametrize("leads, title", [
+    (1, "ECG beat classifier (CNN + GRU, ensemble of 3 networks)"),
+    (2, "ECG beat classifier, two leads (CNN + GRU, ensemble of 3 networks)")])
+def test_the_ecg_training_writes_the_committed_cards_text(leads, title):
+    """`python -m medmodels.train ecg` writes these cards from these figures (DS2 figures come from `evaluate`)."""
     import copy
 
     import numpy as np
 
     from medmodels.ecg import AAMI_CLASSES
     from medmodels.ecg.beats import BeatSpec
-    from medmodels.ecg.model import MODEL_DIR, read_card
+    from medmodels.ecg.model import model_dir_for, read_card
     from medmodels.ecg.train import build_card, class_weights
 
-    card = read_card(MODEL_DIR)
+    card = read_card(model_dir_for(leads))
     labels = lambda counts: np.repeat(np.arange(len(AAMI_CLASSES)), [counts[c] for c in AAMI_CLASSES])  # noqa: E731
     train_y, split, calibration = labels(card["training_data"]["beats"]), card["validation_split"], card["calibration"]
     rebuilt = build_card(
@@ -148,7 +151,7 @@ def test_the_ecg_training_writes_the_committed_cards_text():
     committed = copy.deepcopy(card)
     del committed["metrics"]["test_metrics"]
     assert rebuilt == committed
-    assert card["title"] == "ECG beat classifier (CNN + GRU, ensemble of 3 networks)"
+    assert card["title"] == title and card["input"]["leads"] == leads
     assert calibration["class_offsets"]["F"] == 0.0 and "offsets for S and V" in calibration["method"]
 
 

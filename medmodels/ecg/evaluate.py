@@ -28,7 +28,7 @@ VENTRICULAR_TACHYARRHYTHMIAS = ("(VT", "(VFL", "(VF")
 def evaluate_classifier(classifier, records) -> dict:
     """Confusion matrices and metrics for ``records`` with reference-located and detected beats."""
     from medmodels.ecg.calibration import expected_calibration_error
-    from medmodels.ecg.mitdb import reference_beats
+    from medmodels.ecg.mitdb import reference_beats, second_lead
     from medmodels.ecg.pipeline import analyse_ecg
 
     k = len(AAMI_CLASSES) + 1
@@ -37,13 +37,14 @@ def evaluate_classifier(classifier, records) -> dict:
     probabilities, truth, agreeing = [], [], []
     for record_id in records:
         raw, fs, ref_samples, ref_labels = reference_beats(record_id)
-        on_reference = analyse_ecg(raw, fs, classifier, beat_samples=ref_samples)
+        second = second_lead(record_id)[0] if classifier.leads == 2 else None
+        on_reference = analyse_ecg(raw, fs, classifier, second_lead_mv=second, beat_samples=ref_samples)
         predicted = on_reference.probabilities.argmax(axis=1)
         cm_reference += confusion_matrix(ref_labels, predicted)
         probabilities.append(on_reference.probabilities)
         truth.append(ref_labels)
         agreeing.append(on_reference.networks_agreeing)
-        detected = analyse_ecg(raw, fs, classifier)
+        detected = analyse_ecg(raw, fs, classifier, second_lead_mv=second)
         matches = match_beats(ref_samples, detected.beat_samples, fs, MATCH_WINDOW_S)
         cm_detected += confusion_matrix(ref_labels, detected.probabilities.argmax(axis=1), matches)
     all_probabilities, all_truth = np.concatenate(probabilities), np.concatenate(truth)
@@ -176,16 +177,21 @@ def format_quality_split(split: dict) -> str:
 def analyse_samples(classifier) -> list[dict]:
     """Beats per class and mean HR for every record under data_dir()/ecg/samples."""
     from medmodels.ecg.pipeline import analyse_ecg
-    from medmodels.ecg.reading import choose_lead, read_record
+    from medmodels.ecg.reading import choose_lead, choose_second_lead, read_record
 
     root = data_dir() / "ecg" / "samples"
     rows = []
     for header in sorted(root.rglob("*.hea")):
         rec = read_record(header.with_suffix(""))
         column = choose_lead(rec.lead_names)
-        result = analyse_ecg(rec.signal[:, column], rec.fs, classifier)
+        second = choose_second_lead(rec.lead_names, column) if classifier.leads == 2 else None
+        if classifier.leads == 2 and second is None:
+            continue  # the single-lead classifier's evaluation covers these
+        result = analyse_ecg(rec.signal[:, column], rec.fs, classifier,
+                             second_lead_mv=None if second is None else rec.signal[:, second])
         rows.append({"record": str(header.relative_to(root).with_suffix("")), "fs": rec.fs,
-                     "lead": rec.lead_names[column], "beats": result.summary["class_counts"],
+                     "lead": rec.lead_names[column] + ("" if second is None else f" + {rec.lead_names[second]}"),
+                     "beats": result.summary["class_counts"],
                      "mean_bpm": result.summary["heart_rate"]["mean_bpm"]})
     return rows
 
@@ -204,7 +210,8 @@ def update_card(results: dict, model_dir: Path) -> None:
     card = json.loads(path.read_text())
     detection = {k: v for k, v in results["detector"].items() if k != "per_record"}
     card.setdefault("metrics", {})["test_metrics"] = {
-        "split": "MIT-BIH DS2 (22 records), MLII lead",
+        "split": "MIT-BIH DS2 (22 records), MLII lead" + ("" if results.get("leads", 1) == 1 else
+                                                          " with the second lead (V1 in 18 records, V2 in 103 and 117, V5 in 100 and 123)"),
         "match_window_s": MATCH_WINDOW_S,
         "reference_beats": _rounded(results["classifier"]["reference_beats"]["metrics"]),
         "own_detector": _rounded(results["classifier"]["own_detector"]["metrics"]),
@@ -220,19 +227,20 @@ def update_card(results: dict, model_dir: Path) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m medmodels.evaluate ecg``."""
-    from medmodels.ecg.model import MODEL_DIR
-
-    parser.add_argument("--model-dir", type=Path, default=MODEL_DIR)
+    parser.add_argument("--leads", type=int, choices=(1, 2), default=2,
+                        help="evaluate the two-lead (default) or the single-lead classifier")
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: the committed classifier's folder")
     parser.add_argument("--update-card", action="store_true", help="write the figures into card.json")
     parser.add_argument("--skip-samples", action="store_true")
 
 
 def main(args: argparse.Namespace) -> int:
     from medmodels.ecg.mitdb import DS2
-    from medmodels.ecg.model import load_classifier
+    from medmodels.ecg.model import load_classifier, model_dir_for
 
     started = time.time()
-    classifier = load_classifier(args.model_dir)
+    model_dir = model_dir_for(args.leads) if args.model_dir is None else args.model_dir
+    classifier = load_classifier(model_dir)
     print(f"model {classifier.name} {classifier.version} sha256 {classifier.sha256[:12]}… "
           f"temperature {classifier.temperature:.3f}")
     classification = evaluate_classifier(classifier, DS2)
@@ -251,7 +259,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"sample {row['record']} ({row['fs']:g} Hz, lead {row['lead']}): beats {row['beats']}, "
                   f"mean HR {row['mean_bpm']} bpm")
     if args.update_card:
-        update_card({"classifier": classification, "detector": detector}, args.model_dir)
-        print(f"updated {Path(args.model_dir) / 'card.json'}")
+        update_card({"classifier": classification, "detector": detector, "leads": classifier.leads}, model_dir)
+        print(f"updated {Path(model_dir) / 'card.json'}")
     print(f"({time.time() - started:.0f} s)")
     return 0

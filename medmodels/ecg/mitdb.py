@@ -11,7 +11,7 @@ from medmodels.config import data_dir
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.beats import MODEL_FS, locate_r_peaks
 from medmodels.ecg.conditioning import remove_baseline_and_mains, resample, to_rate
-from medmodels.ecg.reading import choose_lead, read_record
+from medmodels.ecg.reading import choose_lead, choose_second_lead, read_record
 
 DS1 = ("101", "106", "108", "109", "112", "114", "115", "116", "118", "119", "122",
        "124", "201", "203", "205", "207", "208", "209", "215", "220", "223", "230")
@@ -73,6 +73,20 @@ def reference_beats(record_id: str, lead: str | None = None):
     samples = rec.ann_sample[keep]
     labels = np.array([AAMI_CLASSES.index(AAMI_MAP[rec.ann_symbol[i]]) for i in keep], dtype=np.int64)
     return x, rec.fs, locate_r_peaks(x, rec.fs, samples), labels
+
+
+def second_lead(record_id: str, lead: str | None = None) -> tuple[np.ndarray, float, str]:
+    """The record's second lead for the two-lead classifier beside the lead :func:`reference_beats` reads.
+
+    Returns ``(raw_lead_mv, fs, name)``: float64 (n,) at the record's rate
+    ``fs`` (Hz), and its name (V1 in most MIT-BIH records).  A record without a precordial second
+    lead is a ``ValueError`` (every MIT-BIH record has one).
+    """
+    rec = read_record(mitdb_dir() / record_id)
+    column = choose_second_lead(rec.lead_names, choose_lead(rec.lead_names, lead))
+    if column is None:
+        raise ValueError(f"record {record_id} has no precordial second lead ({', '.join(rec.lead_names)})")
+    return rec.signal[:, column].astype(np.float64), rec.fs, rec.lead_names[column]
 
 
 def annotated_noise(record_id: str, n_samples: int, column: int = 0) -> np.ndarray:

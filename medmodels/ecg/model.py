@@ -27,6 +27,10 @@ from medmodels.ecg.beats import (DEFAULT_SPEC, IRREGULARITY_FEATURE, MODEL_FS, B
 
 MODEL_NAME = "ecg-beat-classifier"
 MODEL_DIR = MODELS_DIR / MODEL_NAME
+#: The two-lead classifier (the analysed lead and a precordial second lead); the single-lead one above serves
+#: records without a second precordial lead.
+TWO_LEAD_MODEL_NAME = "ecg-beat-classifier-two-lead"
+TWO_LEAD_MODEL_DIR = MODELS_DIR / TWO_LEAD_MODEL_NAME
 WEIGHTS_FILE = "ecg_beat_classifier.weights.h5"
 #: Name of the last convolution layer: the Grad-CAM feature map.
 FEATURE_LAYER = "conv_features"
@@ -35,7 +39,7 @@ FEATURE_LAYER = "conv_features"
 def build_beat_classifier(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC):
     """Construct the (untrained) classifier; returns a ``keras.Model``.
 
-    Inputs: ``waveform`` (batch, spec.length, 2) and ``rr`` (batch, len(spec.rr_features)).
+    Inputs: ``waveform`` (batch, spec.length, spec.channels) and ``rr`` (batch, len(spec.rr_features)).
     Output: logits (batch, 5) for N, S, V, F, Q.  About 20 k parameters, so a
     half-hour record's ~2,000 beats classify in one batched call.
     """
@@ -43,7 +47,7 @@ def build_beat_classifier(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC):
     from keras import layers
 
     init = lambda k: keras.initializers.GlorotUniform(seed=seed + k)  # noqa: E731
-    waveform = keras.Input((spec.length, 2), name="waveform")
+    waveform = keras.Input((spec.length, spec.channels), name="waveform")
     rr = keras.Input((len(spec.rr_features),), name="rr")
     x = layers.Conv1D(16, 7, padding="same", activation="relu", kernel_initializer=init(1), name="conv1")(waveform)
     x = layers.MaxPooling1D(2, name="pool1")(x)
@@ -64,10 +68,19 @@ def build_beat_classifier(seed: int = 0, spec: BeatSpec = DEFAULT_SPEC):
 
 
 def beat_inputs(signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray,
-                spec: BeatSpec = DEFAULT_SPEC) -> dict[str, np.ndarray]:
-    """Model inputs for beats of one conditioned lead at MODEL_FS (mV, int samples)."""
-    windows = extract_windows(signal_model_rate, beat_samples_model_rate, spec)
-    return {"waveform": morphology_channels(windows),
+                spec: BeatSpec = DEFAULT_SPEC, second_lead_model_rate: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Model inputs for beats of one conditioned lead at MODEL_FS (mV, int samples).
+
+    A two-lead ``spec`` needs ``second_lead_model_rate``, the second lead
+    conditioned the same way (same length); its two morphology channels follow
+    the first lead's (waveform (n, L, 4)).  Beats are located on the first lead.
+    """
+    if (second_lead_model_rate is None) != (spec.leads == 1):
+        raise ValueError(f"a {spec.leads}-lead spec needs {'a' if spec.leads == 2 else 'no'} second lead")
+    channels = [morphology_channels(extract_windows(signal_model_rate, beat_samples_model_rate, spec))]
+    if second_lead_model_rate is not None:
+        channels.append(morphology_channels(extract_windows(second_lead_model_rate, beat_samples_model_rate, spec)))
+    return {"waveform": np.concatenate(channels, axis=-1),
             "rr": rr_features(beat_samples_model_rate, MODEL_FS, spec.rr_features)}
 
 
@@ -145,9 +158,15 @@ class BeatClassifier:
         """Every member's Keras model, the first (``keras_model``) first."""
         return (self.keras_model, *self.members)
 
-    def inputs(self, signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray) -> dict[str, np.ndarray]:
-        """This model's inputs for beats of a conditioned lead at MODEL_FS (see :func:`beat_inputs`)."""
-        return beat_inputs(signal_model_rate, beat_samples_model_rate, self.spec)
+    @property
+    def leads(self) -> int:
+        """How many leads the classifier reads (1, or 2: the analysed lead and a precordial second lead)."""
+        return self.spec.leads
+
+    def inputs(self, signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarray,
+               second_lead_model_rate: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """This model's inputs for beats of conditioned lead(s) at MODEL_FS (see :func:`beat_inputs`)."""
+        return beat_inputs(signal_model_rate, beat_samples_model_rate, self.spec, second_lead_model_rate)
 
     def member_logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
         """Each network's logits, (n_networks, n_beats, 5), in batches via ``predict_on_batch``.
@@ -241,7 +260,14 @@ def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
                           tuple(float(offsets.get(c, 0.0)) for c in AAMI_CLASSES), tuple(models[1:]))
 
 
-@lru_cache(maxsize=1)
-def cached_classifier() -> BeatClassifier:
-    """The committed classifier, loaded once per process (shared; do not mutate)."""
-    return load_classifier()
+@lru_cache(maxsize=2)
+def cached_classifier(leads: int = 1) -> BeatClassifier:
+    """The committed single-lead (``leads=1``) or two-lead classifier, loaded once per process (shared; do not mutate)."""
+    return load_classifier(model_dir_for(leads))
+
+
+def model_dir_for(leads: int) -> Path:
+    """The committed classifier's folder for 1 or 2 leads."""
+    if leads not in (1, 2):
+        raise ValueError(f"leads must be 1 or 2, not {leads!r}")
+    return MODEL_DIR if leads == 1 else TWO_LEAD_MODEL_DIR

@@ -1,4 +1,8 @@
-"""One entry point for a lead: condition → detect → classify → summarise (→ saliency)."""
+"""One entry point for a lead: condition → detect → classify → summarise (→ saliency).
+
+With a second, precordial lead the two-lead classifier also reads each beat's
+shape there; beats are always detected and timed on the analysed lead.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,8 @@ class EcgAnalysis:
     ``without_regular_beats`` (n,) bool, whether each beat lies in a stretch
     with neither QRS spikes nor repeating beats (:mod:`medmodels.ecg.quality`);
     ``networks_agreeing`` (n,) int, how many of the classifier's ``n_networks``
-    networks, each deciding alone, give the beat its label.
+    networks, each deciding alone, give the beat its label; ``leads`` how many
+    leads the classifier read (1, or 2 when a second lead was given).
     """
 
     fs: float
@@ -49,23 +54,79 @@ class EcgAnalysis:
     without_regular_beats: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     networks_agreeing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     n_networks: int = 1
+    leads: int = 1
 
 
-def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: np.ndarray | None = None,
-                saliency_for_non_normal: bool = False) -> EcgAnalysis:
-    """Analyse one lead.
+#: A second lead spanning less than this (mV, 0.5–99.5 percentile) is taken as disconnected: the two-lead
+#: classifier would read its flat line as the beat's second view.
+FLAT_LEAD_SPAN_MV = 0.05
+
+
+def second_lead_problem(signal_mv: np.ndarray) -> str | None:
+    """Why a candidate second lead ((n,) mV) cannot be used (no valid samples, flat), or None when it can."""
+    x = np.asarray(signal_mv, dtype=np.float64)
+    finite = x[np.isfinite(x)]
+    if finite.size < 0.5 * x.size:
+        return "over half of its samples are missing"
+    span = float(np.percentile(finite, 99.5) - np.percentile(finite, 0.5))
+    if span < FLAT_LEAD_SPAN_MV:
+        return f"it looks flat (spans {span:.2f} mV; electrode off?)"
+    return None
+
+
+#: ``requested`` value of :func:`second_lead_for` that asks for the single-lead classifier.
+NO_SECOND_LEAD = "none"
+
+
+def second_lead_for(signal_mv: np.ndarray, lead_names, first: int,
+                    requested: str | None = None) -> tuple[int | None, str | None]:
+    """The column to use as second lead beside column ``first``, and a note when a possible one is not used.
+
+    ``signal_mv``: (n, leads) mV.  ``requested``: a lead name, None (automatic:
+    V1, else V2, … V6) or :data:`NO_SECOND_LEAD`.  Returns ``(None, note)`` when
+    the chosen lead is unusable (:func:`second_lead_problem`), so that the
+    single-lead classifier runs instead; a requested lead that is not a
+    precordial lead of the record is an :class:`~medmodels.errors.InputError`.
+    """
+    from medmodels.ecg.reading import choose_second_lead
+
+    if requested is not None and requested.strip().lower() == NO_SECOND_LEAD:
+        return None, None
+    column = choose_second_lead(lead_names, first, requested)
+    if column is None:
+        return None, None
+    problem = second_lead_problem(np.asarray(signal_mv)[:, column])
+    if problem:
+        return None, (f"Second lead {lead_names[column]} not used ({problem}): the single-lead classifier "
+                      f"analysed lead {lead_names[first]} alone.")
+    return column, None
+
+
+def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, second_lead_mv: np.ndarray | None = None,
+                beat_samples: np.ndarray | None = None, saliency_for_non_normal: bool = False) -> EcgAnalysis:
+    """Analyse one lead (beats are detected and timed on it), with a second lead's view of each beat if given.
 
     ``signal_mv``: (n,) millivolts at ``fs`` Hz (100–1000); not modified.
+    ``second_lead_mv``: (n,) millivolts, a precordial lead of the same record
+    (see :func:`medmodels.ecg.reading.choose_second_lead`), or None.
     ``model``: a :class:`~medmodels.ecg.model.BeatClassifier` (default: the
-    committed one, cached).  ``beat_samples``: use these beat positions (e.g.
+    committed two-lead one when a second lead is given, else the single-lead
+    one; cached).  ``beat_samples``: use these beat positions (e.g.
     reference annotations, input rate) instead of the detector's.  With
     ``saliency_for_non_normal`` the Grad-CAM maps of every beat not labelled N
     are computed too.
     """
     from medmodels.ecg.model import cached_classifier, irregular_rhythm
 
-    model = model or cached_classifier()
+    model = model or cached_classifier(1 if second_lead_mv is None else 2)
+    if model.leads == 2 and second_lead_mv is None:
+        raise ValueError("this classifier reads two leads: pass second_lead_mv")
+    if model.leads == 1 and second_lead_mv is not None:
+        raise ValueError("this classifier reads one lead: a second lead would be ignored")
     x = check_signal(signal_mv, fs)
+    second = None if second_lead_mv is None else check_signal(second_lead_mv, fs)
+    if second is not None and second.size != x.size:
+        raise ValueError(f"the two leads differ in length ({x.size} and {second.size} samples)")
     conditioned = remove_baseline_and_mains(x, fs)
     if beat_samples is None:
         beats = detect_qrs(x, fs)
@@ -73,7 +134,8 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
         beats = locate_r_peaks(x, fs, np.asarray(beat_samples, dtype=np.int64))
     model_signal = resample(conditioned, fs, MODEL_FS)
     model_beats = np.clip(to_rate(beats, fs, MODEL_FS), 0, model_signal.size - 1)
-    inputs = model.inputs(model_signal, model_beats)
+    second_model_rate = None if second is None else resample(remove_baseline_and_mains(second, fs), fs, MODEL_FS)
+    inputs = model.inputs(model_signal, model_beats, second_model_rate)
     probabilities, networks_agreeing = model.predict_with_agreement(inputs)
     labels = [AAMI_CLASSES[i] for i in probabilities.argmax(axis=1)]
     summary = summarise_rhythm(beats, labels, fs, duration_s=x.size / fs)
@@ -96,4 +158,4 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, beat_samples: n
                        inputs["waveform"][:, :, 0], model.name, model.sha256,
                        window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency,
                        without_regular_beats=in_flagged_window(beats, flags, x.size, fs),
-                       networks_agreeing=networks_agreeing, n_networks=len(model.networks))
+                       networks_agreeing=networks_agreeing, n_networks=len(model.networks), leads=model.leads)

@@ -81,6 +81,41 @@ def choose_lead(lead_names: tuple[str, ...] | list[str], requested: str | None =
     return 0
 
 
+#: Leads the two-lead classifier takes as its second lead, in order of preference: the precordial leads.  Its
+#: training data's second leads were V1 (20 of the 22 DS1 records), V4 and V5; limb leads were never a second lead.
+SECOND_LEADS = ("V1", "V2", "V3", "V4", "V5", "V6")
+
+
+def precordial_name(lead_name: str) -> str | None:
+    """"V1"…"V6" when a lead name means a precordial lead ("V1", "v1", "Lead V1", "ECG V1"), else None."""
+    key = "".join(ch for ch in str(lead_name).upper() if ch.isalnum())
+    for prefix in ("LEAD", "ECG"):
+        key = key.removeprefix(prefix)
+    return key if key in SECOND_LEADS else None
+
+
+def second_lead_choices(lead_names, first: int) -> list[int]:
+    """Columns that can be the two-lead classifier's second lead beside column ``first``, preferred first."""
+    names = [precordial_name(n) for n in lead_names]
+    columns = [i for i, n in enumerate(names) if n is not None and i != first]
+    return sorted(columns, key=lambda i: SECOND_LEADS.index(names[i]))
+
+
+def choose_second_lead(lead_names, first: int, requested: str | None = None) -> int | None:
+    """Column of the second lead: ``requested`` (a precordial lead other than ``first``), else V1, V2, … ; None if
+    the record has no precordial lead besides ``first`` (the single-lead classifier is then used)."""
+    choices = second_lead_choices(lead_names, first)
+    if requested is None:
+        return choices[0] if choices else None
+    names = [str(n).strip() for n in lead_names]
+    for i in choices:
+        if names[i].upper() == requested.strip().upper():
+            return i
+    offered = ", ".join(names[i] for i in choices) or "none in this record"
+    raise InputError(f"Second lead {requested!r} cannot be used: the two-lead classifier takes a precordial lead "
+                     f"(V1-V6) other than the analysed one ({offered}).")
+
+
 #: Names under which records label lead II or its Holter form MLII (modified lead II), the classifier's lead.
 _LEAD_II_NAMES = {"II", "MLII", "ML2", "LEADII", "ECGII"}
 

@@ -9,7 +9,9 @@ of DS1 for that many epochs.  The committed classifier is an ensemble of
 :data:`MEMBERS` such models (seeds ``SEED``, ``SEED + 1``, …): the cross-validation
 is run for each seed and the epoch count, offsets and temperature are chosen on
 the members' mean out-of-fold logits, the logits the product computes.  DS2 is
-never read here.
+never read here.  Two classifiers are trained alike: the single-lead one (MLII)
+and the two-lead one (MLII and the record's precordial lead, V1 in most DS1
+records; :data:`medmodels.ecg.beats.TWO_LEAD_SPEC`); ``--leads`` picks one.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.agreement import class_metrics, confusion_matrix
 from medmodels.ecg.beats import DEFAULT_SPEC, BeatSpec
 from medmodels.ecg.calibration import expected_calibration_error, fit_class_offsets, fit_temperature
-from medmodels.ecg.mitdb import CV_FOLDS, DS1, beats_to_model_rate, condition_lead, reference_beats
+from medmodels.ecg.mitdb import CV_FOLDS, DS1, beats_to_model_rate, condition_lead, reference_beats, second_lead
 from medmodels.model_cards import member_files, member_paths, sha256_of
-from medmodels.ecg.model import (AF_IRREGULARITY_THRESHOLD, MODEL_DIR, WEIGHTS_FILE, beat_inputs,
-                                 build_beat_classifier, decide, irregular_rhythm, softmax_np)
+from medmodels.ecg.model import (AF_IRREGULARITY_THRESHOLD, MODEL_NAME, TWO_LEAD_MODEL_NAME, WEIGHTS_FILE,
+                                 beat_inputs, build_beat_classifier, decide, irregular_rhythm, model_dir_for,
+                                 softmax_np)
 
 SEED = 20240603
 #: Cross-validation epochs; the out-of-fold score chooses among them (the committed ensemble: epoch 2, the card's
@@ -45,6 +48,11 @@ LEARNING_RATE = 2e-3
 COMMAND = "python -m medmodels.train ecg"
 
 
+def command_for(leads: int) -> str:
+    """The command that trains the 1- or 2-lead classifier (plain ``COMMAND`` trains both)."""
+    return f"{COMMAND} --leads {leads}"
+
+
 @lru_cache(maxsize=64)
 def prepared_record(record_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One record's conditioned MLII lead at MODEL_FS (mV), its reference beats there, and labels."""
@@ -53,12 +61,21 @@ def prepared_record(record_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return lead.model_rate, beats_to_model_rate(samples, fs), y
 
 
+@lru_cache(maxsize=64)
+def prepared_second_lead(record_id: str) -> np.ndarray:
+    """One record's conditioned second (precordial) lead at MODEL_FS (mV), as :func:`prepared_record`'s lead."""
+    raw, fs, _ = second_lead(record_id)
+    return condition_lead(raw, fs).model_rate
+
+
 def record_dataset(record_ids, spec: BeatSpec = DEFAULT_SPEC) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Model inputs and labels for the reference beats of records (MLII lead)."""
+    """Model inputs and labels for the reference beats of records (MLII lead, and V1 or another precordial
+    lead for a two-lead ``spec``)."""
     parts, labels = [], []
     for record_id in record_ids:
         signal, beats, y = prepared_record(record_id)
-        parts.append(beat_inputs(signal, beats, spec))
+        second = prepared_second_lead(record_id) if spec.leads == 2 else None
+        parts.append(beat_inputs(signal, beats, spec, second))
         labels.append(y)
     inputs = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return inputs, np.concatenate(labels)
@@ -80,16 +97,18 @@ WAVEFORM_BLANK_FRACTION = 0.25
 
 
 def augment(inputs: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Random gain (0.7–1.3) and small noise on the mV channel: electrode/gain variety.
+    """Random gain (0.7–1.3) and small noise on each lead's mV channel: electrode/gain variety.
 
-    A fraction WAVEFORM_BLANK_FRACTION of beats has its waveform blanked, so
+    Each lead draws its own gain and noise (channels 0 and 2 of a two-lead
+    input; a single-lead input draws exactly as before two-lead models existed).  A fraction WAVEFORM_BLANK_FRACTION of beats has its waveform blanked, so
     the head must also classify from RR context alone (patient-independent).
     Returns new arrays; ``inputs`` is not modified.
     """
     wave = inputs["waveform"].copy()
     n = wave.shape[0]
-    wave[:, :, 0] *= rng.uniform(0.7, 1.3, size=(n, 1)).astype(np.float32)
-    wave[:, :, 0] += rng.normal(0.0, 0.02, size=wave[:, :, 0].shape).astype(np.float32)
+    for channel in range(0, wave.shape[2], 2):  # the mV channel of each lead
+        wave[:, :, channel] *= rng.uniform(0.7, 1.3, size=(n, 1)).astype(np.float32)
+        wave[:, :, channel] += rng.normal(0.0, 0.02, size=wave[:, :, channel].shape).astype(np.float32)
     if WAVEFORM_BLANK_FRACTION > 0:
         wave[rng.random(n) < WAVEFORM_BLANK_FRACTION] = 0.0
     return {"waveform": wave, "rr": inputs["rr"]}
@@ -201,7 +220,7 @@ def ensemble_cross_validation(epochs: int, seeds: list[int], spec: BeatSpec, ext
             "best_epoch": int(np.argmax(scores)) + 1, "member_scores": [run["scores"] for run in runs]}
 
 
-def train(out_dir: Path = MODEL_DIR, epochs: int = EPOCHS, seed: int = SEED, verbose: bool = True, *,
+def train(out_dir: Path | None = None, epochs: int = EPOCHS, seed: int = SEED, verbose: bool = True, *,
           extra_train: tuple[dict[str, np.ndarray], np.ndarray] | None = None,
           spec: BeatSpec = DEFAULT_SPEC, members: int = MEMBERS) -> dict:
     """Cross-validate, calibrate, train the ensemble's members on DS1 and save; returns the card dict.
@@ -211,6 +230,7 @@ def train(out_dir: Path = MODEL_DIR, epochs: int = EPOCHS, seed: int = SEED, ver
     are computed on the combined labels.  Out-of-fold validation and calibration stay real-only.
     """
     started = time.time()
+    out_dir = model_dir_for(spec.leads) if out_dir is None else out_dir
     seeds = member_seeds(seed, members)
     cv = ensemble_cross_validation(epochs, seeds, spec, extra_train, verbose)
     best = cv["best_epoch"]
@@ -271,11 +291,13 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
     from medmodels.ecg.mitdb import DS2
 
     return {
-        "name": "ecg-beat-classifier",
-        "title": f"ECG beat classifier (CNN + GRU, ensemble of {len(weight_files)} networks)",
+        "name": MODEL_NAME if spec.leads == 1 else TWO_LEAD_MODEL_NAME,
+        "title": f"ECG beat classifier{'' if spec.leads == 1 else ', two leads'} (CNN + GRU, ensemble of "
+                 f"{len(weight_files)} networks)",
         "version": "2.0.0",
         "intended_use": "decision support for review and teaching; not a diagnostic device",
-        "task": "AAMI EC57 beat class (N, S, V, F, Q) of each detected beat in one ECG lead",
+        "task": "AAMI EC57 beat class (N, S, V, F, Q) of each detected beat in one ECG lead"
+                + ("" if spec.leads == 1 else ", with the same beat's shape in a second, precordial lead"),
         "architecture": "Conv1D(16,7)-pool-Conv1D(32,5)-pool-GRU(32)-Dropout(0.3) on the beat window, "
                         "Dense(16) on RR features, merged Dense(32)-Dropout(0.2)-Dense(5) logits; Keras 3; "
                         f"{len(weight_files)} such networks trained with different seeds, logits averaged",
@@ -288,7 +310,7 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
             "synthetic_beats": n_extra,
             "class_imbalance": {"method": f"inverse-frequency loss weights to the power {CLASS_WEIGHT_POWER}, capped at {CLASS_WEIGHT_CAP:g}",
                                 "weights": {AAMI_CLASSES[k]: round(v, 3) for k, v in weights.items()}},
-            "augmentation": "random gain 0.7-1.3 and 0.02 mV Gaussian noise on the mV channel; "
+            "augmentation": f"random gain 0.7-1.3 and 0.02 mV Gaussian noise on the mV channel{'' if spec.leads == 1 else ' of each lead'}; "
                             f"waveform blanked for a random {WAVEFORM_BLANK_FRACTION:.0%} of beats per epoch "
                             "(forces use of the RR context)",
         },
@@ -316,10 +338,16 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
         "input": {
             **spec.to_card(),
             "lead": "MLII (else II, else the first lead)",
+            **({} if spec.leads == 1 else {
+                "second_lead": "a precordial lead other than the analysed one: V1, else V2, ... V6 (DS1: V1 in 20 "
+                               "records, V5 in 114, V4 in 124); records without one get the single-lead classifier",
+                "beats_located_on": "the analysed lead"}),
             "units": "mV",
             "conditioning": "0.5-40 Hz zero-phase Butterworth band-pass, 50 and 60 Hz notches, at the input rate; "
                             "polyphase resampling to the model rate",
-            "channels": ["beat (mV)", "(beat - record median beat) / median-beat peak-to-peak"],
+            "channels": ["beat (mV)", "(beat - record median beat) / median-beat peak-to-peak"]
+                        + ([] if spec.leads == 1 else ["second lead: beat (mV)", "second lead: (beat - record median "
+                                                       "beat) / median-beat peak-to-peak"]),
         },
         "calibration": {"method": f"logit offsets for {' and '.join(OFFSET_CLASSES)} chosen to maximise the "
                                   "out-of-fold mean S/V F1 (decision threshold; the other classes' offsets stay 0, "
@@ -335,7 +363,7 @@ def build_card(train_y, val_y, weights, best_epoch, history, temperature, ece_be
                                        "offsets (fitted on these same predictions, so slightly optimistic)"},
         "weights": {"file": weight_files[0][0], "sha256": weight_files[0][1],
                     "members": [{"file": name, "sha256": digest} for name, digest in weight_files]},
-        "training": {"command": COMMAND, "seed": seeds[0], "member_seeds": list(seeds), "epochs": best_epoch,
+        "training": {"command": command_for(spec.leads), "seed": seeds[0], "member_seeds": list(seeds), "epochs": best_epoch,
                      "cv_epochs": len(history),
                      "seconds": round(seconds, 1), "hardware": "CPU (TensorFlow backend)"},
     }
@@ -349,12 +377,18 @@ def _round(metrics: dict) -> dict:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m medmodels.train ecg``."""
-    parser.add_argument("--out", type=Path, default=MODEL_DIR, help="output folder (default: the committed model)")
+    parser.add_argument("--leads", type=int, choices=(1, 2), default=None,
+                        help="train only the single-lead (1) or the two-lead (2) classifier (default: both)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default: the committed model's; only with --leads)")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--seed", type=int, default=SEED, help="the first member's seed (the others: +1, +2, …)")
     parser.add_argument("--members", type=int, default=MEMBERS, help="ensemble size")
 
 
 def main(args: argparse.Namespace) -> int:
-    train(args.out, args.epochs, args.seed, members=args.members)
+    if args.out is not None and args.leads is None:
+        raise SystemExit("--out needs --leads: the two classifiers go to different folders")
+    for leads in (1, 2) if args.leads is None else (args.leads,):
+        train(args.out, args.epochs, args.seed, members=args.members, spec=DEFAULT_SPEC.with_leads(leads))
     return 0

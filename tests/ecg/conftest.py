@@ -16,6 +16,22 @@ def classifier():
 
 
 @pytest.fixture(scope="session")
+def two_lead_classifier():
+    """The committed two-lead beat classifier (MLII and a precordial lead; cached, read-only)."""
+    from medmodels.ecg.model import TWO_LEAD_MODEL_DIR, WEIGHTS_FILE, cached_classifier
+
+    require_file(TWO_LEAD_MODEL_DIR / WEIGHTS_FILE,
+                 "committed two-lead ECG classifier missing; run `python -m medmodels.train ecg --leads 2`")
+    return cached_classifier(2)
+
+
+@pytest.fixture(scope="session", params=[1, 2], ids=["single-lead", "two-lead"])
+def each_classifier(request):
+    """Each committed beat classifier in turn."""
+    return request.getfixturevalue("classifier" if request.param == 1 else "two_lead_classifier")
+
+
+@pytest.fixture(scope="session")
 def record_119(mitdb):
     """Record 119 (ventricular bigeminy): MLII lead (mV), fs, AAMI reference beats."""
     from medmodels.ecg.mitdb import reference_beats

@@ -15,11 +15,11 @@ def test_cli_json_schema(mitdb, classifier, tmp_path, capsys):
     assert "119: note: Record 119 is one of the 22 MIT-BIH records (DS1)" in capsys.readouterr().err
     out = json.loads((tmp_path / "119.json").read_text())
     assert out["fs"] == 360.0
-    assert out["lead"] == "MLII"
-    assert set(out) >= {"fs", "lead", "beats", "summary", "model"}
-    assert out["model"]["name"] == "ecg-beat-classifier"
+    assert (out["lead"], out["second_lead"]) == ("MLII", "V1")
+    assert set(out) >= {"fs", "lead", "second_lead", "beats", "summary", "model"}
+    assert out["model"]["name"] == "ecg-beat-classifier-two-lead"  # the record has V1: the two-lead classifier
     assert len(out["model"]["sha256"]) == 64
-    assert out["model"]["networks"] == 3  # the committed ensemble
+    assert out["model"]["networks"] == 3 and out["model"]["leads"] == 2  # the committed ensemble
     beats = out["beats"]
     assert beats  # every beat below is checked (their count and places: the next test)
     for beat in beats:

@@ -9,16 +9,22 @@ from medmodels.ecg.saliency import grad_cam
 
 
 def _inputs_119(record_119, classifier, n=96):
+    from medmodels.ecg.mitdb import second_lead
+
     raw, fs, samples, _ = record_119
     model_signal = resample(remove_baseline_and_mains(raw, fs), fs, MODEL_FS)
-    inputs = classifier.inputs(model_signal, to_rate(samples, fs, MODEL_FS))
+    second = None
+    if classifier.leads == 2:
+        second = resample(remove_baseline_and_mains(second_lead("119")[0], fs), fs, MODEL_FS)
+    inputs = classifier.inputs(model_signal, to_rate(samples, fs, MODEL_FS), second)
     pick = np.linspace(10, samples.size - 10, n).astype(int)
     return {k: v[pick] for k, v in inputs.items()}
 
 
-def test_randomised_model_changes_attributions(record_119, classifier):
+def test_randomised_model_changes_attributions(record_119, each_classifier):
     import keras
 
+    classifier = each_classifier
     inputs = _inputs_119(record_119, classifier)
     before = [[w.copy() for w in m.get_weights()] for m in classifier.networks]
     trained = grad_cam(classifier.networks, inputs, positive_only=False)
@@ -68,9 +74,11 @@ def test_ensemble_map_is_grad_cam_of_the_mean_logit(record_119, classifier):
     np.testing.assert_allclose(grad_cam([first, first], inputs, classes), grad_cam(first, inputs, classes), atol=1e-5)
 
 
-def test_flat_beat_never_nan(classifier):
+def test_flat_beat_never_nan(each_classifier):
+    classifier = each_classifier
     length, n_rr = classifier.spec.length, len(classifier.spec.rr_features)
-    inputs = {"waveform": np.zeros((3, length, 2), dtype=np.float32), "rr": np.ones((3, n_rr), dtype=np.float32)}
+    inputs = {"waveform": np.zeros((3, length, classifier.spec.channels), dtype=np.float32),
+              "rr": np.ones((3, n_rr), dtype=np.float32)}
     for positive_only in (True, False):
         maps = grad_cam(classifier.networks, inputs, positive_only=positive_only)
         assert maps.shape == (3, length)
