@@ -273,7 +273,7 @@ def agreement_note(networks_agreeing: np.ndarray, n_networks: int, card: dict | 
         return ""
     agreeing = np.asarray(networks_agreeing)
     split = len(agreeing) - int((agreeing == n_networks).sum())
-    text = (f"Networks agreeing: of the classifier's {n_networks} networks (one recipe, different training seeds), "
+    text = (f"Networks agreeing: of the classifier's {n_networks} networks ({_networks_described(card)}), "
             f"how many give the beat its class on their own; fewer than {n_networks} means the training data did "
             f"not settle that beat's class. They split on {split} of {len(agreeing)} beats here.")
     figures = (card or {}).get("metrics", {}).get("test_metrics", {}).get("network_agreement_reference_beats")
@@ -285,6 +285,15 @@ def agreement_note(networks_agreeing: np.ndarray, n_networks: int, card: dict | 
                  f"{_or_dash(agree['non_n_calls_right_percent'])} and {_or_dash(differ['non_n_calls_right_percent'])} "
                  "were right.")
     return text
+
+
+def _networks_described(card: dict | None) -> str:
+    """How an ensemble's networks differ, from its card's members (the two-lead classifier holds two recipes)."""
+    leads = [m.get("leads") for m in (card or {}).get("weights", {}).get("members", [])]
+    if 1 in leads and 2 in leads:
+        return (f"{leads.count(2)} reading both leads and {leads.count(1)} the analysed lead only, "
+                "different training seeds")
+    return "one recipe, different training seeds"
 
 
 def _or_dash(percent: float | None) -> str:

@@ -212,8 +212,8 @@ if record is not None:
             st.caption("Shading: Grad-CAM saliency, the samples that most drove this class "
                        f"(over all {len(model.networks)} networks of the ensemble, for their mean score). "
                        "Saliency shows what the model used, not why the beat is abnormal. "
-                       + (f"The classifier also read lead {record.lead_names[second]} at the same instants: the "
-                          "shading is what both leads contributed at each moment, drawn on the analysed lead. "
+                       + (f"Its two-lead networks also read lead {record.lead_names[second]} at the same instants: "
+                          "the shading is what both leads contributed at each moment, drawn on the analysed lead. "
                           if analysis.leads == 2 else "")
                        + rr_context_note(analysis.beat_samples, record.fs, index))
         else:

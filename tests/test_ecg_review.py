@@ -148,6 +148,14 @@ def test_agreement_note_counts_the_split_beats_and_gives_the_cards_figures_for_e
     assert agreement_note(np.array([3, 2]), 3).endswith("They split on 1 of 2 beats here.")
     assert agreement_note(np.array([5, 5]), 5, AGREEMENT_CARD).endswith("They split on 0 of 2 beats here.")
     assert agreement_note(np.array([1, 1]), 1) == ""  # one network cannot disagree with itself
+    assert "3 networks (one recipe, different training seeds)" in note
+
+
+def test_agreement_note_says_when_the_networks_read_different_leads():
+    mixed = {"weights": {"members": [{"leads": 2}] * 3 + [{"leads": 1}] * 3}}
+    note = agreement_note(np.array([6, 5]), 6, mixed)
+    assert note.startswith("Networks agreeing: of the classifier's 6 networks (3 reading both leads and 3 the "
+                           "analysed lead only, different training seeds)")
 
 
 @pytest.mark.parametrize("name", ["V1", "v2", "Lead V5", None])

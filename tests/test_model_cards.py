@@ -126,7 +126,8 @@ def test_member_files_are_in_member_number_order(tmp_path):
 
 @pytest.mark.parametrize("leads, title", [
     (1, "ECG beat classifier (CNN + GRU, ensemble of 3 networks)"),
-    (2, "ECG beat classifier, two leads (CNN + GRU, ensemble of 3 networks)")])
+    (2, "ECG beat classifier, two leads (CNN + GRU, ensemble of 6 networks: 3 read both leads, 3 the analysed "
+        "lead only)")])
 def test_the_ecg_training_writes_the_committed_cards_text(leads, title):
     """`python -m medmodels.train ecg` writes these cards from these figures (DS2 figures come from `evaluate`)."""
     import copy
@@ -144,10 +145,10 @@ def test_the_ecg_training_writes_the_committed_cards_text(leads, title):
     rebuilt = build_card(
         train_y, labels(split["beats"]), class_weights(train_y), split["best_epoch"], split["score_per_epoch"],
         calibration["temperature"], calibration["ece_validation_before"], calibration["ece_validation_after"],
-        card["metrics"]["validation"], [(m["file"], m["sha256"]) for m in card["weights"]["members"]],
+        card["metrics"]["validation"], [(m["file"], m["sha256"], m["leads"]) for m in card["weights"]["members"]],
         card["training"]["seconds"], card["training"]["member_seeds"], BeatSpec.from_card(card["input"]),
         offsets=np.array([calibration["class_offsets"][c] for c in AAMI_CLASSES]),
-        member_history=split["member_score_per_epoch"])
+        member_history=split["member_score_per_epoch"], combination=split.get("combination"))
     committed = copy.deepcopy(card)
     del committed["metrics"]["test_metrics"]
     assert rebuilt == committed

@@ -27,8 +27,8 @@ from medmodels.ecg.beats import (DEFAULT_SPEC, IRREGULARITY_FEATURE, MODEL_FS, B
 
 MODEL_NAME = "ecg-beat-classifier"
 MODEL_DIR = MODELS_DIR / MODEL_NAME
-#: The two-lead classifier (the analysed lead and a precordial second lead); the single-lead one above serves
-#: records without a second precordial lead.
+#: The two-lead classifier (the analysed lead and a precordial second lead; it also holds the single-lead
+#: networks); the single-lead one above serves records without a second precordial lead.
 TWO_LEAD_MODEL_NAME = "ecg-beat-classifier-two-lead"
 TWO_LEAD_MODEL_DIR = MODELS_DIR / TWO_LEAD_MODEL_NAME
 WEIGHTS_FILE = "ecg_beat_classifier.weights.h5"
@@ -82,6 +82,24 @@ def beat_inputs(signal_model_rate: np.ndarray, beat_samples_model_rate: np.ndarr
         channels.append(morphology_channels(extract_windows(second_lead_model_rate, beat_samples_model_rate, spec)))
     return {"waveform": np.concatenate(channels, axis=-1),
             "rr": rr_features(beat_samples_model_rate, MODEL_FS, spec.rr_features)}
+
+
+def input_channels(network) -> int:
+    """How many waveform channels a Keras beat network reads: 2 (one lead) or 4 (two leads)."""
+    return int(network.get_layer("conv1").kernel.shape[1])
+
+
+def inputs_for(network, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """``inputs`` as ``network`` reads them (a new dict; arrays not copied).
+
+    The two-lead classifier also holds single-lead networks; they read the
+    analysed lead's channels, which come first in a two-lead waveform (see
+    :func:`beat_inputs`), and the same RR features.
+    """
+    channels = input_channels(network)
+    if inputs["waveform"].shape[-1] == channels:
+        return inputs
+    return {**inputs, "waveform": inputs["waveform"][..., :channels]}
 
 
 def softmax_np(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -140,7 +158,10 @@ class BeatClassifier:
     the others; the logits are the members' mean, and Grad-CAM is taken over
     all of them (:attr:`networks`).  One network's best pooled DS1 out-of-fold
     S/V F1 was 66.2, 68.6 or 74.0 for three seeds of the same recipe, so a
-    single network's figures are partly the luck of its seed.
+    single network's figures are partly the luck of its seed.  The two-lead
+    classifier holds two recipes: networks reading both leads, then the
+    single-lead networks, which read the analysed lead's channels
+    (:func:`inputs_for`); every network weighs the same in the mean.
     """
 
     keras_model: object
@@ -181,7 +202,7 @@ class BeatClassifier:
         out = []
         for start in range(0, n, batch_size):
             part = {k: v[start:start + batch_size] for k, v in inputs.items()}
-            out.append(np.stack([np.asarray(m.predict_on_batch(part)) for m in self.networks]))
+            out.append(np.stack([np.asarray(m.predict_on_batch(inputs_for(m, part))) for m in self.networks]))
         return np.concatenate(out, axis=1)
 
     def logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
@@ -240,6 +261,13 @@ def classifier_weight_files(model_dir: Path, card: dict) -> list[Path]:
     return paths
 
 
+def member_leads(card: dict, spec: BeatSpec, n_members: int) -> list[int]:
+    """How many leads each of the ``n_members`` networks reads: the card's ``weights.members[i].leads``, else
+    ``spec.leads`` (one recipe)."""
+    listed = card.get("weights", {}).get("members") or [{}] * n_members
+    return [int(entry.get("leads", spec.leads)) for entry in listed]
+
+
 def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
     """Load weights and calibration from ``model_dir`` (a fresh object on every call)."""
     model_dir = Path(model_dir)
@@ -249,8 +277,9 @@ def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
     card = read_card(model_dir)
     spec = BeatSpec.from_card(card.get("input"))
     models = []
-    for path in classifier_weight_files(model_dir, card):
-        model = build_beat_classifier(spec=spec)
+    paths = classifier_weight_files(model_dir, card)
+    for path, leads in zip(paths, member_leads(card, spec, len(paths))):
+        model = build_beat_classifier(spec=spec.with_leads(leads))
         model.load_weights(str(path))
         models.append(model)
     calibration = card.get("calibration", {})

@@ -15,7 +15,7 @@ import weakref
 
 import numpy as np
 
-from medmodels.ecg.model import FEATURE_LAYER
+from medmodels.ecg.model import FEATURE_LAYER, inputs_for
 
 #: Layers after the feature map, in order, on the waveform path.
 _WAVE_HEAD = ("pool2", "gru", "gru_dropout")
@@ -91,7 +91,7 @@ def grad_cam(models, inputs: dict[str, np.ndarray], classes: np.ndarray | None =
     Grad-CAM of the members' mean logit over all their feature maps taken
     together, which is the mean of the members' unnormalised maps: a member
     whose logit moves more with its features weighs more.  ``inputs``:
-    ``waveform`` (n, length, 2) and ``rr`` (n, n_rr); ``classes`` (n,) target
+    ``waveform`` (n, length, 2 or 4 channels) and ``rr`` (n, n_rr); ``classes`` (n,) target
     class per beat (default: the class of the mean logit).  Returns float32
     (n, length), each row scaled to a maximum absolute value of 1 (all zeros
     where the map is zero: no NaN on flat input).  ``positive_only=False``
@@ -104,7 +104,9 @@ def grad_cam(models, inputs: dict[str, np.ndarray], classes: np.ndarray | None =
         return np.zeros((0, length), dtype=np.float32)
     waveform = np.nan_to_num(np.asarray(inputs["waveform"], dtype=np.float32))
     rr = np.nan_to_num(np.asarray(inputs["rr"], dtype=np.float32))
-    features = [np.asarray(_feature_view(m)({"waveform": waveform, "rr": rr}, training=False)) for m in networks]
+    # Each network sees its own channels (a single-lead member of the two-lead classifier: the analysed lead).
+    features = [np.asarray(_feature_view(m)(inputs_for(m, {"waveform": waveform, "rr": rr}), training=False))
+                for m in networks]
     if classes is None:
         classes = np.mean([np.asarray(_logits_from_features(m, f, rr)) for m, f in zip(networks, features)],
                           axis=0).argmax(axis=1)

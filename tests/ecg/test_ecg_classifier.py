@@ -75,7 +75,7 @@ def test_the_committed_ensemble_is_what_its_card_names(classifier):
 
     weights = read_card(MODEL_DIR)["weights"]
     members = weights["members"]
-    assert len(members) >= 2 and members[0] == {"file": weights["file"], "sha256": weights["sha256"]}
+    assert len(members) >= 2 and members[0] == {"file": weights["file"], "sha256": weights["sha256"], "leads": 1}
     for entry in members:
         assert sha256_of(MODEL_DIR / entry["file"]) == entry["sha256"], entry["file"]
     assert len(classifier.networks) == len(members)

@@ -19,7 +19,7 @@ def test_cli_json_schema(mitdb, classifier, tmp_path, capsys):
     assert set(out) >= {"fs", "lead", "second_lead", "beats", "summary", "model"}
     assert out["model"]["name"] == "ecg-beat-classifier-two-lead"  # the record has V1: the two-lead classifier
     assert len(out["model"]["sha256"]) == 64
-    assert out["model"]["networks"] == 3 and out["model"]["leads"] == 2  # the committed ensemble
+    assert out["model"]["networks"] == 6 and out["model"]["leads"] == 2  # 3 two-lead + 3 single-lead networks
     beats = out["beats"]
     assert beats  # every beat below is checked (their count and places: the next test)
     for beat in beats:
@@ -29,7 +29,7 @@ def test_cli_json_schema(mitdb, classifier, tmp_path, capsys):
         assert set(beat["prob"]) == set(AAMI_CLASSES)
         assert abs(sum(beat["prob"].values()) - 1.0) < 1e-3
         assert beat["label"] == max(beat["prob"], key=beat["prob"].get)
-        assert isinstance(beat["networks_agreeing"], int) and 0 <= beat["networks_agreeing"] <= 3
+        assert isinstance(beat["networks_agreeing"], int) and 0 <= beat["networks_agreeing"] <= out["model"]["networks"]
     summary = out["summary"]
     assert summary["n_beats"] == len(beats) == sum(summary["class_counts"].values())
     assert summary["class_counts"] == {c: sum(b["label"] == c for b in beats) for c in AAMI_CLASSES}

@@ -108,7 +108,8 @@ def test_two_lead_card_names_its_weights_input_and_held_out_figures(two_lead_cla
     assert card["training"]["command"] == "python -m medmodels.train ecg --leads 2"
     for member in card["weights"]["members"]:
         assert sha256_of(TWO_LEAD_MODEL_DIR / member["file"]) == member["sha256"]
-    assert two_lead_classifier.sha256 == card["weights"]["sha256"] and len(two_lead_classifier.networks) == 3
+    assert two_lead_classifier.sha256 == card["weights"]["sha256"] and len(two_lead_classifier.networks) == 6
+    assert [m["leads"] for m in card["weights"]["members"]] == [2, 2, 2, 1, 1, 1]
     test = card["metrics"]["test_metrics"]
     assert "with the second lead" in test["split"]
     assert set(test["own_detector"]) >= set(AAMI_CLASSES)
@@ -141,3 +142,32 @@ def test_cli_uses_the_second_lead_unless_told_not_to(mitdb, two_lead_classifier,
     assert one["second_lead"] is None and one["model"] == {"name": "ecg-beat-classifier", "sha256": classifier.sha256,
                                                             "networks": 3, "leads": 1}
     assert [b["sample"] for b in one["beats"]] == [b["sample"] for b in two["beats"]]  # same detector, same lead
+
+
+def test_the_two_lead_classifiers_single_lead_networks_are_the_single_lead_classifiers(two_lead_classifier,
+                                                                                       classifier):
+    """Training is seeded and deterministic: the two-lead folder's single-lead networks have exactly the
+    single-lead classifier's weights (the files' bytes may differ: HDF5 metadata), and they read the analysed
+    lead's channels of the two-lead input."""
+    from medmodels.ecg.model import input_channels
+
+    assert [input_channels(n) for n in two_lead_classifier.networks] == [4, 4, 4, 2, 2, 2]
+    for ours, theirs in zip(two_lead_classifier.networks[3:], classifier.networks, strict=True):
+        assert all(np.array_equal(a, b) for a, b in zip(ours.get_weights(), theirs.get_weights(), strict=True))
+    x, _, beats = _synthetic_leads(seed=11)
+    both = two_lead_classifier.inputs(x[:, 0], beats, x[:, 1])
+    alone = classifier.inputs(x[:, 0], beats)
+    np.testing.assert_allclose(two_lead_classifier.member_logits(both)[3:], classifier.member_logits(alone),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_inputs_for_gives_each_network_its_channels_without_copying(two_lead_classifier):
+    from medmodels.ecg.model import inputs_for
+
+    x, _, beats = _synthetic_leads(seed=12)
+    both = two_lead_classifier.inputs(x[:, 0], beats, x[:, 1])
+    first, last = two_lead_classifier.networks[0], two_lead_classifier.networks[-1]
+    assert inputs_for(first, both) is both
+    cut = inputs_for(last, both)
+    assert cut["waveform"].shape[-1] == 2 and np.shares_memory(cut["waveform"], both["waveform"])
+    assert cut["rr"] is both["rr"] and both["waveform"].shape[-1] == 4  # the caller's dict is unchanged
