@@ -5,7 +5,7 @@
 machine runs the models under JAX, CI and this CPU under TensorFlow, so the
 same weights must give the same probabilities, labels and saliency maps.
 Inputs: the first 5 minutes of mitdb 119 (V beats: saliency is computed for
-them), the slice through LIDC-IDRI-0001's nodule, 20 test-split nodule crops,
+them; MLII alone and MLII + V1), the slice through LIDC-IDRI-0001's nodule, 20 test-split nodule crops,
 and seeded GAN samples. Needs the data folder (``MEDMODELS_DATA``).
 """
 
@@ -17,18 +17,29 @@ import numpy as np
 
 
 def ecg_outputs() -> dict[str, np.ndarray]:
+    """Both classifiers: the single-lead one, and the two-lead one (MLII + V1), whose six networks read two
+    different channel counts (three both leads, three the analysed lead only)."""
     from medmodels.ecg.mitdb import mitdb_dir
-    from medmodels.ecg.model import load_classifier
+    from medmodels.ecg.model import TWO_LEAD_MODEL_DIR, load_classifier
     from medmodels.ecg.pipeline import analyse_ecg
-    from medmodels.ecg.reading import choose_lead, read_record
+    from medmodels.ecg.reading import choose_lead, choose_second_lead, read_record
 
     record = read_record(str(mitdb_dir() / "119"))
     lead = choose_lead(record.lead_names)
+    second = choose_second_lead(record.lead_names, lead)
     five_minutes = int(300 * record.fs)
-    analysis = analyse_ecg(record.signal[:five_minutes, lead], record.fs, load_classifier(),
-                           saliency_for_non_normal=True)
-    return {"ecg_probabilities": analysis.probabilities, "ecg_labels": np.array(analysis.labels),
-            "ecg_saliency": analysis.saliency, "ecg_saliency_beats": analysis.saliency_beats}
+    results = {}
+    for prefix, model_dir, second_lead in (("ecg", None, None), ("ecg2", TWO_LEAD_MODEL_DIR, second)):
+        model = load_classifier() if model_dir is None else load_classifier(model_dir)
+        analysis = analyse_ecg(record.signal[:five_minutes, lead], record.fs, model,
+                               second_lead_mv=None if second_lead is None else record.signal[:five_minutes, second],
+                               saliency_for_non_normal=True)
+        results.update({f"{prefix}_probabilities": analysis.probabilities,
+                        f"{prefix}_labels": np.array(analysis.labels), f"{prefix}_saliency": analysis.saliency,
+                        f"{prefix}_saliency_beats": analysis.saliency_beats,
+                        f"{prefix}_networks_agreeing": analysis.networks_agreeing,
+                        f"{prefix}_networks": np.array(len(model.networks))})
+    return results
 
 
 def ct_detector_outputs() -> dict[str, np.ndarray]:

@@ -45,14 +45,18 @@ def test_each_probe_ran_under_the_backend_it_was_given(both):
     assert str(both["jax"]["backend"]) == "jax"
 
 
-def test_ecg_labels_probabilities_and_saliency_agree(both):
+@pytest.mark.parametrize("prefix, networks", [("ecg", 3), ("ecg2", 6)], ids=["single-lead", "two-lead"])
+def test_ecg_labels_probabilities_and_saliency_agree(both, prefix, networks):
     tf, jx = both["tensorflow"], both["jax"]
-    assert len(tf["ecg_labels"]) > 300 and (tf["ecg_labels"] == "V").sum() > 30  # 119: frequent V beats
-    np.testing.assert_array_equal(jx["ecg_labels"], tf["ecg_labels"])
-    np.testing.assert_allclose(jx["ecg_probabilities"], tf["ecg_probabilities"], atol=1e-5)
-    np.testing.assert_array_equal(jx["ecg_saliency_beats"], tf["ecg_saliency_beats"])
-    assert tf["ecg_saliency"].max() == pytest.approx(1.0)
-    np.testing.assert_allclose(jx["ecg_saliency"], tf["ecg_saliency"], atol=1e-3)
+    labels = tf[f"{prefix}_labels"]
+    assert int(tf[f"{prefix}_networks"]) == networks
+    assert len(labels) > 300 and (labels == "V").sum() > 30  # 119: frequent V beats
+    np.testing.assert_array_equal(jx[f"{prefix}_labels"], labels)
+    np.testing.assert_allclose(jx[f"{prefix}_probabilities"], tf[f"{prefix}_probabilities"], atol=1e-5)
+    np.testing.assert_array_equal(jx[f"{prefix}_networks_agreeing"], tf[f"{prefix}_networks_agreeing"])
+    np.testing.assert_array_equal(jx[f"{prefix}_saliency_beats"], tf[f"{prefix}_saliency_beats"])
+    assert tf[f"{prefix}_saliency"].max() == pytest.approx(1.0)
+    np.testing.assert_allclose(jx[f"{prefix}_saliency"], tf[f"{prefix}_saliency"], atol=1e-3)
 
 
 def test_ct_detector_candidates_and_grad_cam_agree(both):
