@@ -99,6 +99,21 @@ def beat_table(beat_samples: np.ndarray, labels: list[str], probabilities: np.nd
     return table
 
 
+def beat_views(windows_mv: np.ndarray, second_windows_mv: np.ndarray | None, index: int, time_s: float,
+               label: str, probabilities: np.ndarray, lead_name: str,
+               second_lead_name: str | None = None) -> list[tuple[np.ndarray, str]]:
+    """The picked beat's panels: ``(window (L,) mV, title)`` for the analysed lead, then the same instants of the
+    second lead when the classifier read one (``second_windows_mv`` (n, L) and its name, else None).
+
+    ``index`` is the beat's 0-based index (titles count from 1); ``probabilities`` (5,) in AAMI order.
+    """
+    probs = ", ".join(f"{c} {p:.2f}" for c, p in zip(AAMI, np.asarray(probabilities)))
+    views = [(windows_mv[index], f"Beat {index + 1} at {time_s:.2f} s, {lead_name}: {label} ({probs})")]
+    if second_windows_mv is not None:
+        views.append((second_windows_mv[index], f"Same beat, lead {second_lead_name}"))
+    return views
+
+
 def beat_saliency_figure(
     beat_mv: np.ndarray, saliency: np.ndarray, fs: float, *, before_s: float, title: str = "", opacity: float = 0.5
 ) -> go.Figure:

@@ -100,8 +100,9 @@ def strip_figure(
     beat_samples: np.ndarray | None = None,
     beat_labels: list[str] | tuple[str, ...] | None = None,
     class_band: bool = False,
+    second_lead: tuple[str, np.ndarray] | None = None,
 ) -> go.Figure:
-    """One lead on ECG paper over [start_s, start_s + length_s).
+    """One lead on ECG paper over [start_s, start_s + length_s), optionally with a second lead below it.
 
     Args:
         signal_mv: one lead (samples,) in mV.
@@ -112,6 +113,11 @@ def strip_figure(
             the strip; only those in the window are sent.
         class_band: add a band of ``CLASS_BAND_MV`` below the trace for the
             model's class letters (:func:`class_band_y`), so they never sit on it.
+        second_lead: ``(name, (samples,) mV)``, another lead of the same record,
+            drawn below the first on the same paper and time axis (as a printout
+            stacks leads), so each beat can be read in both; its hover gives its
+            own mV, and the mV tick labels are hidden, since they hold for the
+            first lead only.
     """
     window = window_samples(signal_mv.shape[0], fs, start_s, length_s)
     segment = signal_mv[window]
@@ -124,13 +130,33 @@ def strip_figure(
         y_range = (y_range[0] - CLASS_BAND_MV, y_range[1])
     if beat_samples is not None and beat_labels is not None:
         _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_range[1] - 0.2)
+    band_y = y_range[0] + CLASS_BAND_MV / 2
+    if second_lead is not None:
+        y_range = (_add_lower_lead(fig, *second_lead, fs, window, y_range[0]), y_range[1])
     x_range = (window.start / fs, window.start / fs + length_s)
     paper_axes(fig, x_range, y_range)
+    if second_lead is not None:
+        fig.update_yaxes(showticklabels=False, title_text="")
     # Above the paper's left corner: inside it, reference labels (top) and class markers (bottom) would hit it.
     fig.add_annotation(x=0, y=1, xref="paper", yref="paper", xanchor="left", yanchor="bottom", text=lead_name,
                        showarrow=False, font=dict(size=13))
-    fig.update_layout(height=_height_for(length_s, y_range[1] - y_range[0]))
+    fig.update_layout(height=_height_for(length_s, y_range[1] - y_range[0]),
+                      meta={"class_band_y": band_y} if class_band else None)
     return fig
+
+
+def _add_lower_lead(fig: go.Figure, name: str, signal_mv: np.ndarray, fs: float, window: slice,
+                    top_mv: float) -> float:
+    """Draw ``signal_mv[window]`` below ``top_mv`` on ``fig`` (offset by whole large squares); return its bottom."""
+    idx, values = minmax_envelope(np.asarray(signal_mv)[window], MAX_POINTS // 2)
+    low, high = _y_range(values)
+    offset = top_mv - high  # both are whole large squares, so the grid stays aligned to the second lead's 0 mV
+    fig.add_trace(go.Scattergl(x=(window.start + idx) / fs, y=values + offset, mode="lines", customdata=values,
+                               line=dict(color="black", width=1.2), name=name,
+                               hovertemplate=f"{name}<br>%{{x:.3f}} s<br>%{{customdata:.2f}} mV<extra></extra>"))
+    fig.add_annotation(x=0, y=top_mv, xref="paper", yref="y", xanchor="left", yanchor="top", text=name,
+                       showarrow=False, font=dict(size=13), bgcolor=PAPER_COLOUR)
+    return offset + low
 
 
 #: Height (mV) of the band below the trace that holds the model's class letters: one large square.
@@ -138,8 +164,9 @@ CLASS_BAND_MV = 0.5
 
 
 def class_band_y(fig: go.Figure) -> float:
-    """The height (mV) at which class letters sit in a strip drawn with ``class_band=True``: the band's middle."""
-    return float(fig.layout.yaxis.range[0]) + CLASS_BAND_MV / 2
+    """The height (mV) at which class letters sit in a strip drawn with ``class_band=True``: the band's middle
+    (below the first lead, above a second one)."""
+    return float(fig.layout.meta["class_band_y"])
 
 
 def _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_text) -> None:

@@ -8,7 +8,8 @@ from medmodels.ecg.pipeline import NO_SECOND_LEAD, analyse_ecg, second_lead_for
 from medmodels.ecg.reading import second_lead_choices
 from medmodels.ecg.saliency import grad_cam
 from medmodels.ecg_analysis_view import (
-    AAMI, CLASS_NAMES, add_beat_classes, beat_saliency_figure, beat_table, confusion_figure, hr_trend_figure,
+    AAMI, CLASS_NAMES, add_beat_classes, beat_saliency_figure, beat_table, beat_views, confusion_figure,
+    hr_trend_figure,
 )
 from medmodels.ecg_paper import class_band_y, overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
@@ -132,9 +133,13 @@ if record is not None:
         ann = record.annotations
         st.plotly_chart(overview_figure(record.signal[:, lead], record.fs, start_s, length_s), width="stretch",
                         config={"displayModeBar": False})
+        # The reviewer sees what the two-lead networks saw: the second lead at the same instants, on one paper.
+        two_leads_read = analysis is not None and analysis.leads == 2
         strip = strip_figure(record.signal[:, lead], record.fs, start_s, length_s, lead_name=record.lead_names[lead],
                              beat_samples=ann.sample if ann else None, beat_labels=ann.symbol if ann else None,
-                             class_band=analysis is not None)
+                             class_band=analysis is not None,
+                             second_lead=(record.lead_names[second], record.signal[:, second]) if two_leads_read
+                             else None)
         if analysis is not None:
             window = window_samples(record.n_samples, record.fs, start_s, length_s)
             add_beat_classes(strip, analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs,
@@ -144,6 +149,9 @@ if record is not None:
                  if analysis else [])
         if ann:
             notes.append("Blue letters at the top: reference annotations from the .atr file.")
+        if two_leads_read:
+            notes.append(f"Below them, on the same paper: lead {record.lead_names[second]}, which the two-lead "
+                         "networks also read at each beat (beats are detected and timed on the analysed lead).")
         st.caption(" ".join(notes))
     st.caption("Paper: 25 mm/s, 10 mm/mV; small squares 1 mm (0.04 s, 0.1 mV), large squares 5 mm.")
 
@@ -204,16 +212,20 @@ if record is not None:
             opacity = st.slider("Saliency opacity", 0.0, 1.0, 0.5, 0.05)
             inputs = {name: values[[index]] for name, values in analysis.inputs.items()}
             saliency = grad_cam(model.networks, inputs, np.array([AAMI.index(analysis.labels[index])]))[0]
-            probs = ", ".join(f"{c} {p:.2f}" for c, p in zip(AAMI, analysis.probabilities[index]))
-            st.plotly_chart(beat_saliency_figure(
-                analysis.windows_mv[index], saliency, analysis.model_fs, before_s=analysis.window_before_s,
-                title=f"Beat {index + 1} at {analysis.beat_samples[index] / record.fs:.2f} s: "
-                      f"{analysis.labels[index]} ({probs})", opacity=opacity), width="content")
+            views = beat_views(analysis.windows_mv, analysis.second_windows_mv, index,
+                               analysis.beat_samples[index] / record.fs, analysis.labels[index],
+                               analysis.probabilities[index], record.lead_names[lead],
+                               None if second is None else record.lead_names[second])
+            for column, (window_mv, title) in zip(st.columns(len(views)), views):
+                column.plotly_chart(beat_saliency_figure(
+                    window_mv, saliency, analysis.model_fs, before_s=analysis.window_before_s, title=title,
+                    opacity=opacity), width="stretch" if len(views) > 1 else "content")
             st.caption("Shading: Grad-CAM saliency, the samples that most drove this class "
                        f"(over all {len(model.networks)} networks of the ensemble, for their mean score). "
                        "Saliency shows what the model used, not why the beat is abnormal. "
-                       + (f"Its two-lead networks also read lead {record.lead_names[second]} at the same instants: "
-                          "the shading is what both leads contributed at each moment, drawn on the analysed lead. "
+                       + (f"Its two-lead networks also read lead {record.lead_names[second]} at the same instants, "
+                          "so the same shading is drawn on both leads: Grad-CAM weighs moments of the beat, not "
+                          "leads, and cannot say which lead drove the call. "
                           if analysis.leads == 2 else "")
                        + rr_context_note(analysis.beat_samples, record.fs, index))
         else:

@@ -162,6 +162,8 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     own = read_ecg_card(TWO_LEAD_MODEL_DIR)["metrics"]["test_metrics"]["own_detector"]
     assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 39.52
     assert any("the two-lead classifier read leads MLII and V1" in c.value for c in at.caption)
+    # what the two-lead networks read is on the page: V1 drawn under MLII at the same instants
+    assert any("on the same paper: lead V1" in c.value for c in at.caption)
     beats = next(df.value for df in at.dataframe if "p(V)" in df.value)
     assert beats["networks agreeing (of 6)"].between(0, 6).all()
     note = next(c.value for c in at.caption if c.value.startswith(
@@ -186,6 +188,7 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     assert burden.set_index("class").loc["S", "held-out +P (%)"] == \
         read_ecg_card()["metrics"]["test_metrics"]["own_detector"]["S"]["+P"] == 39.69
     assert any("the single-lead classifier read this lead only" in c.value for c in at.caption)
+    assert not any("on the same paper" in c.value for c in at.caption)
     held_out = next(label for label in at.selectbox[0].options if label.startswith("MIT-BIH 100"))
     at.selectbox[0].set_value(held_out).run()
     assert any("Record 100 is in MIT-BIH DS2" in i.value for i in at.info)

@@ -252,9 +252,15 @@ def test_picking_a_beat_jumps_the_strip_and_shows_its_saliency_and_timing(server
     page.get_by_text("networks of the ensemble, for their mean score").first.wait_for(timeout=30_000)
     beat = _wait_for_plot_titled(page, "Beat ")
     at_s = float(beat["title"].split(" at ")[1].split(" s")[0])
-    assert at_s > 15 and ": V (" in beat["title"]
-    strips = [p["xrange"] for p in _plot_layouts(page) if p["xrange"] and p["xrange"][1] - p["xrange"][0] < 20]
-    assert any(low <= at_s <= high for low, high in strips)  # the 10 s strip now shows the picked beat
+    assert at_s > 15 and ", MLII: V (" in beat["title"]
+    # 119 has V1, so the two-lead classifier ran: the same beat in V1 is drawn beside it, with the same shading
+    second = _wait_for_plot_titled(page, "Same beat, lead V1")
+    # same window (each panel keeps ECG paper's aspect, so their spans may differ, not their centres)
+    assert sum(second["xrange"]) == pytest.approx(sum(beat["xrange"]))
+    strips = [p for p in _plot_layouts(page) if p["xrange"] and p["xrange"][1] - p["xrange"][0] < 20
+              and p["xrange"][0] <= at_s <= p["xrange"][1]]
+    # the 10 s strip now shows the picked beat, in MLII and, below it on the same paper, V1
+    assert len(strips) == 1 and strips[0]["traces"].count("scattergl:") == 2
     _assert_no_error(page)
     _shoot(page, "ecg-beat-pick")
 

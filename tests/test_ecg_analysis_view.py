@@ -3,7 +3,7 @@ import plotly.graph_objects as go
 import pytest
 
 from medmodels.ecg_analysis_view import (
-    AAMI, add_beat_classes, beat_saliency_figure, beat_table, confusion_figure, hr_trend_figure,
+    AAMI, add_beat_classes, beat_saliency_figure, beat_table, beat_views, confusion_figure, hr_trend_figure,
 )
 
 
@@ -53,6 +53,19 @@ def test_flat_saliency_shows_no_shading_and_never_nan():
     fig = beat_saliency_figure(beat, np.arange(128.0), 180.0, before_s=0.25, opacity=0.3)
     assert np.asarray(fig.data[0].marker.color).max() == 1.0 and fig.data[0].opacity == 0.3
     assert fig.data[1].x[0] == pytest.approx(-0.25)
+
+
+def test_beat_views_show_the_second_lead_only_when_it_was_read():
+    rng = np.random.default_rng(0)
+    first, second = rng.normal(size=(3, 128)), rng.normal(size=(3, 128))
+    probabilities = np.array([0.1, 0.0, 0.85, 0.05, 0.0])
+    (only,) = beat_views(first, None, 1, 21.425, "V", probabilities, "MLII")
+    np.testing.assert_array_equal(only[0], first[1])
+    assert only[1] == "Beat 2 at 21.43 s, MLII: V (N 0.10, S 0.00, V 0.85, F 0.05, Q 0.00)"
+    analysed, other = beat_views(first, second, 2, 3.0, "N", probabilities, "MLII", "V1")
+    np.testing.assert_array_equal(analysed[0], first[2])
+    np.testing.assert_array_equal(other[0], second[2])
+    assert other[1] == "Same beat, lead V1"
 
 
 def test_confusion_and_trend_figures_show_the_counts():

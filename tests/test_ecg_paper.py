@@ -83,3 +83,26 @@ def test_the_class_band_keeps_the_models_letters_below_the_trace_at_the_papers_s
     assert class_band_y(banded) < ecg.min() - 0.25  # a letter 13 px tall sits clear of the deepest S wave
     # the paper keeps 10 mm/mV against 25 mm/s: the taller range makes a taller figure
     assert banded.layout.height > plain.layout.height
+
+
+def test_a_second_lead_sits_below_the_first_and_its_letters_on_the_same_paper_and_time_axis():
+    from medmodels.ecg_paper import class_band_y
+
+    fs = 360.0
+    t = np.arange(int(10 * fs)) / fs
+    first = np.where((t % 0.8) < 0.03, 1.2, 0.0)
+    second = -0.8 * np.where(((t + 0.01) % 0.8) < 0.03, 1.0, 0.0)  # an inverted QRS, as in V1
+    alone = strip_figure(first, fs, 0.0, 10.0, class_band=True)
+    both = strip_figure(first, fs, 0.0, 10.0, class_band=True, second_lead=("V1", second))
+    (lower,) = [trace for trace in both.data if trace.name == "V1"]
+    np.testing.assert_allclose(lower.customdata.min(), -0.8)  # hover: the second lead's own mV
+    offset = np.asarray(lower.y) - np.asarray(lower.customdata)
+    np.testing.assert_allclose(offset, round(offset[0] * 2) / 2, atol=1e-9)  # shifted by whole large squares
+    # nothing overlaps: first lead, then its class letters, then the second lead, all on one time axis
+    assert class_band_y(both) == class_band_y(alone) > np.max(lower.y) + 0.2
+    assert tuple(both.layout.xaxis.range) == tuple(alone.layout.xaxis.range) == (0.0, 10.0)
+    assert both.layout.yaxis.range[1] == alone.layout.yaxis.range[1]
+    assert both.layout.yaxis.range[0] <= np.min(lower.y) - 0.25 and both.layout.height > alone.layout.height
+    # the mV tick labels would be wrong for the second lead: hidden, the paper keeps the scale
+    assert both.layout.yaxis.showticklabels is False and alone.layout.yaxis.showticklabels is not False
+    assert any(a.text == "V1" and a.yref == "y" for a in both.layout.annotations)

@@ -29,7 +29,7 @@ class EcgAnalysis:
     conditioned beat windows at the model rate (MODEL_FS, mV), the R peak
     ``window_before_s`` into each; ``saliency`` (k, L) Grad-CAM maps (0–1) for beats ``saliency_beats``
     (indices into the beats), empty unless requested; ``inputs`` the model
-    inputs of every beat (``waveform`` (n, L, 2), ``rr`` (n, n_rr)), so the
+    inputs of every beat (``waveform`` (n, L, 2 per lead), ``rr`` (n, n_rr)), so the
     saliency of any beat can be computed later without re-running the pipeline;
     ``without_regular_beats`` (n,) bool, whether each beat lies in a stretch
     with neither QRS spikes nor repeating beats (:mod:`medmodels.ecg.quality`);
@@ -55,6 +55,14 @@ class EcgAnalysis:
     networks_agreeing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     n_networks: int = 1
     leads: int = 1
+
+    @property
+    def second_windows_mv(self) -> np.ndarray | None:
+        """(n, L) the second lead's conditioned beat windows (mV, model rate, the same instants as
+        ``windows_mv``) when the two-lead classifier ran, else None."""
+        if self.leads != 2:
+            return None
+        return self.inputs["waveform"][:, :, 2]  # channels: analysed lead (beat, relative), then second lead
 
 
 #: A second lead spanning less than this (mV, 0.5–99.5 percentile) is taken as disconnected: the two-lead

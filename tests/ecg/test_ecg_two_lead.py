@@ -171,3 +171,16 @@ def test_inputs_for_gives_each_network_its_channels_without_copying(two_lead_cla
     cut = inputs_for(last, both)
     assert cut["waveform"].shape[-1] == 2 and np.shares_memory(cut["waveform"], both["waveform"])
     assert cut["rr"] is both["rr"] and both["waveform"].shape[-1] == 4  # the caller's dict is unchanged
+
+
+def test_the_analysis_keeps_the_second_leads_beat_windows_for_review(two_lead_classifier, classifier):
+    from medmodels.ecg.pipeline import analyse_ecg
+
+    x, fs, beats = _synthetic_leads()
+    both = analyse_ecg(x[:, 0], fs, two_lead_classifier, second_lead_mv=x[:, 1], beat_samples=beats)
+    r_peak = int(round(both.window_before_s * both.model_fs))
+    assert both.second_windows_mv.shape == both.windows_mv.shape == (beats.size, TWO_LEAD_SPEC.length)
+    # the spike is upright in the analysed lead and inverted in the second, at the same instant of each window
+    assert (both.windows_mv[:, r_peak] > 0.1).all() and (both.second_windows_mv[:, r_peak] < -0.05).all()
+    assert np.abs(both.second_windows_mv).argmax(axis=1).tolist() == [r_peak] * beats.size
+    assert analyse_ecg(x[:, 0], fs, classifier, beat_samples=beats).second_windows_mv is None
