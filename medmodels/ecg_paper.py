@@ -180,11 +180,15 @@ def _add_beat_labels(fig, signal_mv, fs, window, beat_samples, beat_labels, y_te
                              hovertemplate="%{text} at %{x:.2f} s<extra>reference</extra>"))
 
 
-def twelve_lead_figure(signal_mv: np.ndarray, fs: float, lead_names: tuple[str, ...], start_s: float = 0.0) -> go.Figure:
+def twelve_lead_figure(signal_mv: np.ndarray, fs: float, lead_names: tuple[str, ...], start_s: float = 0.0,
+                       *, class_band: bool = False) -> go.Figure:
     """The standard 12-lead print: 3 rows × 4 columns of 2.5 s, plus a 10 s lead II rhythm strip.
 
     Leads are matched by name case-insensitively (``ii`` = ``II``). Rows are
-    stacked 3 mV apart on one paper, as on a printed ECG.
+    stacked 3 mV apart on one paper, as on a printed ECG. Time is the
+    record's own (s from its start), so beats can be marked by their sample
+    times; ``class_band`` adds a band under the rhythm strip for the model's
+    class letters (:func:`class_band_y`).
     """
     lookup = {name.lower(): i for i, name in enumerate(lead_names)}
     row_gap_mv, column_s = 3.0, 2.5
@@ -196,11 +200,11 @@ def twelve_lead_figure(signal_mv: np.ndarray, fs: float, lead_names: tuple[str, 
             if lead.lower() not in lookup:
                 continue
             rhythm = row == len(rows) - 1
-            t0 = 0.0 if rhythm else column * column_s
+            t0 = start_s + (0.0 if rhythm else column * column_s)
             length = 4 * column_s if rhythm else column_s
-            window = window_samples(signal_mv.shape[0], fs, start_s + t0, length)
+            window = window_samples(signal_mv.shape[0], fs, t0, length)
             idx, values = minmax_envelope(signal_mv[window, lookup[lead.lower()]], 1500)
-            fig.add_trace(go.Scattergl(x=t0 + idx / fs, y=values + offset, mode="lines",
+            fig.add_trace(go.Scattergl(x=(window.start + idx) / fs, y=values + offset, mode="lines",
                                        line=dict(color="black", width=1), name=lead,
                                        hovertemplate=f"{lead}<br>%{{customdata:.2f}} mV<extra></extra>",
                                        customdata=values))
@@ -208,10 +212,11 @@ def twelve_lead_figure(signal_mv: np.ndarray, fs: float, lead_names: tuple[str, 
                                xanchor="left", font=dict(size=12))
             if rhythm:
                 break
-    y_range = (-(len(rows) - 1) * row_gap_mv - 1.5, 1.5)
-    paper_axes(fig, (0.0, 4 * column_s), y_range)
+    y_range = (-(len(rows) - 1) * row_gap_mv - 1.5 - (CLASS_BAND_MV if class_band else 0.0), 1.5)
+    paper_axes(fig, (start_s, start_s + 4 * column_s), y_range)
     fig.update_yaxes(showticklabels=False, title_text="")
-    fig.update_layout(height=_height_for(4 * column_s, y_range[1] - y_range[0]))
+    fig.update_layout(height=_height_for(4 * column_s, y_range[1] - y_range[0]),
+                      meta={"class_band_y": y_range[0] + CLASS_BAND_MV / 2} if class_band else None)
     return fig
 
 

@@ -128,7 +128,16 @@ if record is not None:
     start_s = controls[4].slider("Start (s)", 0.0, last_start, step=1.0, key="ecg_start") if last_start > 0 else 0.0
 
     if layout == "12-lead":
-        st.plotly_chart(twelve_lead_figure(record.signal, record.fs, record.lead_names, start_s), width="stretch")
+        print_figure = twelve_lead_figure(record.signal, record.fs, record.lead_names, start_s,
+                                          class_band=analysis is not None)
+        if analysis is not None:
+            add_beat_classes(print_figure, analysis.beat_samples, analysis.labels, analysis.probabilities, record.fs,
+                             window_samples(record.n_samples, record.fs, start_s, length_s),
+                             class_band_y(print_figure))
+        st.plotly_chart(print_figure, width="stretch")
+        if analysis is not None:
+            st.caption("Coloured letters under the rhythm strip: model class of each beat detected in lead "
+                       f"{record.lead_names[lead]}, at its time (hover for probabilities).")
     else:
         ann = record.annotations
         st.plotly_chart(overview_figure(record.signal[:, lead], record.fs, start_s, length_s), width="stretch",
@@ -168,9 +177,11 @@ if record is not None:
             col.metric(label, "–" if value is None else (f"{value:.0f} bpm" if "HR" in label else value))
         st.caption(rhythm_definitions_note(summary))
         left, right = st.columns([1, 1])
-        if hr["trend"]:
+        if len(hr["trend"]) >= 2:
             left.plotly_chart(hr_trend_figure(hr["trend"]), width="stretch")
             left.caption("Mean heart rate per minute; a gap where a minute holds fewer than two RR intervals.")
+        else:  # one point is not a trend
+            left.caption("Too short for a per-minute heart-rate trend: none is drawn.")
         right.dataframe(burden_table(summary, held_out_class_figures(card)), hide_index=True)
         right.caption(held_out_caption(card))
         events = events_table(summary)

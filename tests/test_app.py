@@ -205,6 +205,9 @@ def test_ecg_twelve_lead_example_offers_the_12_lead_layout():
     at.radio[1].set_value("12-lead").run()
     assert not at.exception
     assert len(_charts(at)) >= 1
+    # the model's classes are marked in the print too (00841: 9 N and 1 V, the wide beat near 5 s)
+    assert any(c.value.startswith("Coloured letters under the rhythm strip") for c in at.caption)
+    assert "Too short for a per-minute heart-rate trend" in " ".join(c.value for c in at.caption)
     assert not any("MIT-BIH" in note.value for note in [*at.info, *at.warning])  # not a record the model saw
 
 

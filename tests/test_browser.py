@@ -301,6 +301,10 @@ def test_twelve_lead_example_in_the_browser(server, page):
     page.get_by_text("12-lead", exact=True).first.click()
     page.locator(".js-plotly-plot text", has_text="aVR").first.wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    # the model's classes under the rhythm strip: 00841's nine N beats and its one V beat
+    page.get_by_text("Coloured letters under the rhythm strip").first.wait_for(timeout=60_000)
+    letters = page.locator(".js-plotly-plot .textpoint text").evaluate_all("els => els.map(e => e.textContent)")
+    assert sorted(letters) == ["N"] * 9 + ["V"]
     _assert_no_error(page)
     _shoot(page, "ecg-12-lead")
 

@@ -64,6 +64,21 @@ def test_twelve_lead_layout_draws_each_standard_lead_plus_rhythm_strip():
     assert fig.data[-1].x[-1] > 9.9 and fig.data[0].x[-1] < 2.5
 
 
+def test_twelve_lead_print_keeps_the_records_time_and_a_band_for_class_letters_under_the_rhythm_strip():
+    from medmodels.ecg_paper import CLASS_BAND_MV, class_band_y
+
+    names = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
+    signal = np.stack([_ecg_like(15_000, 500.0, seed=i) for i in range(12)], axis=1)
+    plain = twelve_lead_figure(signal, 500.0, names, 12.0)
+    banded = twelve_lead_figure(signal, 500.0, names, 12.0, class_band=True)
+    assert tuple(banded.layout.xaxis.range) == (12.0, 22.0)  # seconds from the record's start, like the strip
+    assert banded.data[0].x[0] == pytest.approx(12.0) and banded.data[-1].x[-1] == pytest.approx(22.0, abs=0.01)
+    (low, high), (band_low, band_high) = plain.layout.yaxis.range, banded.layout.yaxis.range
+    assert (band_low, band_high) == (low - CLASS_BAND_MV, high)
+    rhythm = np.asarray(banded.data[-1].y)
+    assert class_band_y(banded) < rhythm.min() - 0.2  # letters sit under the rhythm strip, clear of it
+
+
 def test_overview_shades_the_window():
     fig = overview_figure(_ecg_like(650_000), 360.0, 30.0, 10.0)
     assert len(fig.data[0].x) <= 2000
