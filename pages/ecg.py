@@ -96,8 +96,11 @@ if record is not None:
     length_s = min(length_s, record.duration_s)
 
     analysis = None
-    second, second_note = second_lead_for(record.signal, record.lead_names, lead,
-                                          NO_SECOND_LEAD if picked_second is None else record.lead_names[picked_second])
+    # Memoised: checking the lead (percentiles over the whole record) would otherwise rerun on every widget change.
+    second, second_note = cache.memoised(
+        "ecg-second-lead", (record_key, lead, picked_second),
+        lambda: second_lead_for(record.signal, record.lead_names, lead,
+                                NO_SECOND_LEAD if picked_second is None else record.lead_names[picked_second]))
     if second_note:
         show_note(second_note, False, ":material/info:")
     try:

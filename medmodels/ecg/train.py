@@ -293,7 +293,7 @@ def train(out_dir: Path | None = None, epochs: int = EPOCHS, seed: int = SEED, v
         for member_seed in seeds:
             path = next(paths)
             if verbose:
-                print(f"final member ({recipe.leads} lead{'s' if recipe.leads > 1 else ''}), seed {member_seed}: "
+                print(f"final member ({_leads_text(recipe.leads)}), seed {member_seed}: "
                       f"{recipe_cv['best_epoch']} epochs on all DS1", flush=True)
             model, _ = fit_classifier(train_x, train_y, recipe_cv["best_epoch"], member_seed, recipe)
             model.save_weights(str(path))
@@ -311,13 +311,17 @@ def train(out_dir: Path | None = None, epochs: int = EPOCHS, seed: int = SEED, v
             card["metrics"]["test_metrics"] = old["metrics"]["test_metrics"]
     existing.write_text(json.dumps(card, indent=2) + "\n")
     if verbose:
-        recipes_text = " + ".join(f"{members} x {c['best_epoch']} epochs ({r.leads} lead{'s' if r.leads > 1 else ''})"
+        recipes_text = " + ".join(f"{members} x {c['best_epoch']} epochs ({_leads_text(r.leads)})"
                                   for r, c in zip(recipes, cvs))
         print(f"final ensemble: {recipes_text} on all DS1; offsets {np.round(offsets, 3).tolist()}; temperature "
               f"{temperature:.3f}; out-of-fold ECE {100 * ece_before:.2f} % -> {100 * ece_after:.2f} %; "
               f"wrote {', '.join(name for name, *_ in weight_files)} "
               f"in {time.time() - started:.0f} s")
     return card
+
+
+def _leads_text(leads: int) -> str:
+    return "1 lead" if leads == 1 else f"{leads} leads"
 
 
 def combination_record(cvs: list[dict]) -> dict:
