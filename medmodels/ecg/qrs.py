@@ -92,7 +92,10 @@ def _accept_beats(positions: np.ndarray, heights: np.ndarray, slopes: np.ndarray
         h = heights[i]
         if accepted and rr_history:
             last_pos = positions[accepted[-1]]
-            rr_mean = float(np.mean(rr_history[-8:]))
+            # Plain Python mean: np.mean on a short list costs more than the rest
+            # of the loop body, and RR intervals are whole samples, so the sum is exact.
+            recent = rr_history[-8:]
+            rr_mean = sum(recent) / len(recent)
             gap = positions[i] - last_pos
             # Search back for a missed beat, in a gap that is long against the
             # recent rhythm.  Decided once the gap's end is known (the next beat

@@ -57,8 +57,10 @@ def window_kurtosis(conditioned_mv: np.ndarray, fs: float) -> np.ndarray:
         deviation = x[start:stop] - x[start:stop].mean()
         variance = float(np.mean(deviation * deviation))
         flat = deviation.size < 4 or variance <= 1e-24 * max(1.0, float(np.abs(x[start:stop]).max())) ** 2
-        # Pearson kurtosis m4 / m2², as scipy.stats.kurtosis(fisher=False), without its per-call overhead.
-        values.append(0.0 if flat else float(np.mean(deviation ** 4)) / variance ** 2)
+        # Pearson kurtosis m4 / m2², as scipy.stats.kurtosis(fisher=False), without its per-call overhead
+        # (squaring twice: ``** 4`` goes through the general power function, several times slower).
+        squared = deviation * deviation
+        values.append(0.0 if flat else float(np.mean(squared * squared)) / variance ** 2)
     return np.asarray(values, dtype=np.float64)
 
 

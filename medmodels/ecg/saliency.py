@@ -21,11 +21,36 @@ from medmodels.ecg.model import FEATURE_LAYER, inputs_for
 _WAVE_HEAD = ("pool2", "gru", "gru_dropout")
 
 
+_VIEW_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 def _feature_view(model):
-    """A functional view from the model's inputs to the Grad-CAM feature map (shares weights)."""
+    """A functional view from the model's inputs to the Grad-CAM feature map (shares weights).
+
+    Built once per model and cached weakly on it, like :func:`_cam_gradient`,
+    so its compiled inference function is traced once, not on every call.
+    """
+    try:
+        return _VIEW_CACHE[model]
+    except (KeyError, TypeError):
+        pass
     import keras
 
-    return keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output)
+    view = keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output)
+    try:
+        _VIEW_CACHE[model] = view
+    except TypeError:
+        pass
+    return view
+
+
+def _feature_map(model, inputs: dict[str, np.ndarray]) -> np.ndarray:
+    """The feature map (n, steps, channels) float32, through the view's compiled inference function.
+
+    ``predict_on_batch`` rather than an eager call: on 445 beats of six
+    networks the eager functional call took 0.09 s of Grad-CAM's 0.23 s.
+    """
+    return np.asarray(_feature_view(model).predict_on_batch(inputs_for(model, inputs)), dtype=np.float32)
 
 
 def _logits_from_features(model, features, rr):
@@ -57,10 +82,14 @@ def _cam_gradient(model):
 
     from medmodels.gradients import compiled_value_and_grad
 
+    # A weak reference: a closure over the model itself would make the cache's
+    # value keep its own key alive, so no model that was explained could be freed.
+    model_ref = weakref.ref(model)
+
     def target_score(feature_map, rr, one_hot):
         # Sum over beats of each beat's own class logit: beats are independent,
         # so one backward pass yields every beat's gradient.
-        return keras.ops.sum(_logits_from_features(model, feature_map, rr) * one_hot)
+        return keras.ops.sum(_logits_from_features(model_ref(), feature_map, rr) * one_hot)
 
     fn = compiled_value_and_grad(target_score)
     try:
@@ -105,8 +134,7 @@ def grad_cam(models, inputs: dict[str, np.ndarray], classes: np.ndarray | None =
     waveform = np.nan_to_num(np.asarray(inputs["waveform"], dtype=np.float32))
     rr = np.nan_to_num(np.asarray(inputs["rr"], dtype=np.float32))
     # Each network sees its own channels (a single-lead member of the two-lead classifier: the analysed lead).
-    features = [np.asarray(_feature_view(m)(inputs_for(m, {"waveform": waveform, "rr": rr}), training=False))
-                for m in networks]
+    features = [_feature_map(m, {"waveform": waveform, "rr": rr}) for m in networks]
     if classes is None:
         classes = np.mean([np.asarray(_logits_from_features(m, f, rr)) for m, f in zip(networks, features)],
                           axis=0).argmax(axis=1)

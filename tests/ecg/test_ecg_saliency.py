@@ -84,3 +84,27 @@ def test_flat_beat_never_nan(each_classifier):
         assert maps.shape == (3, length)
         assert np.all(np.isfinite(maps))
         assert np.abs(maps).max() <= 1.0 + 1e-6
+
+
+def test_explained_network_can_be_freed():
+    """Grad-CAM's per-network caches (compiled gradient, feature view) do not keep a network alive.
+
+    The page explains only the cached classifier, but the randomisation check and
+    retraining build throwaway networks; a cache entry that held its own key would keep
+    every one of them, and their compiled functions, for the life of the process.
+    """
+    import gc
+    import weakref
+
+    from medmodels.ecg.beats import DEFAULT_SPEC
+    from medmodels.ecg.model import build_beat_classifier
+
+    rng = np.random.default_rng(3)
+    network = build_beat_classifier(seed=5)
+    inputs = {"waveform": rng.normal(size=(4, DEFAULT_SPEC.length, DEFAULT_SPEC.channels)).astype(np.float32),
+              "rr": rng.normal(size=(4, len(DEFAULT_SPEC.rr_features))).astype(np.float32)}
+    assert grad_cam(network, inputs).shape == (4, DEFAULT_SPEC.length)
+    alive = weakref.ref(network)
+    del network
+    gc.collect()
+    assert alive() is None
