@@ -60,10 +60,16 @@ def example_labels(kind: str) -> list[str]:
 
 @st.cache_resource(show_spinner="Loading the ECG beat classifier…")
 def ecg_model(leads: int = 1):
-    """The committed single-lead (1) or two-lead (2) beat classifier, loaded once per server (read-only, shared)."""
-    from .ecg.model import load_classifier, model_dir_for
+    """The committed single-lead (1) or two-lead (2) beat classifier, loaded once per server (read-only, shared).
 
-    return load_classifier(model_dir_for(leads))
+    Warmed up on load (:func:`medmodels.ecg.pipeline.warm_up`), so no user's record pays for graph tracing.
+    """
+    from .ecg.model import load_classifier, model_dir_for
+    from .ecg.pipeline import warm_up
+
+    model = load_classifier(model_dir_for(leads))
+    warm_up(model)
+    return model
 
 
 @st.cache_resource(show_spinner="Loading the CT nodule detector…")

@@ -61,6 +61,9 @@ def grad_cam(model, images: np.ndarray, layer_name: str, class_index: int = 0) -
     from medmodels.gradients import value_and_grad
 
     images = np.asarray(images, dtype=np.float32)
+    if images.shape[0] == 0:
+        # A slice without candidates: the convolution would fail on an empty batch.
+        return np.zeros(images.shape[:3], dtype=np.float32)
     view, head = _views(model, layer_name)
     activations, _ = view(images, training=False)
     activations = np.asarray(keras.ops.convert_to_numpy(activations), dtype=np.float32)

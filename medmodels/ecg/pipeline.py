@@ -167,3 +167,23 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, second_lead_mv:
                        window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency,
                        without_regular_beats=in_flagged_window(beats, flags, x.size, fs),
                        networks_agreeing=networks_agreeing, n_networks=len(model.networks), leads=model.leads)
+
+
+def warm_up(model) -> None:
+    """Compile ``model``'s inference and Grad-CAM functions for any number of beats, on dummy inputs.
+
+    Under TensorFlow each compiled function is traced for the input shapes it
+    first sees; a second, different batch size makes it retrace once for any
+    batch size (``reduce_retracing``).  Without this the first two records a
+    server analyses pay the tracing (3.4 and 4.5 s with the two-lead
+    classifier, against about 0.6 s later); with it the cost moves to model
+    loading.  Two tiny batches (2 and 3 flat beats) do both traces.  Changes no
+    weights or layers.  Under JAX every new batch size still compiles.
+    """
+    from medmodels.ecg.saliency import grad_cam
+
+    for n in (2, 3):
+        inputs = {"waveform": np.zeros((n, model.spec.length, model.spec.channels), dtype=np.float32),
+                  "rr": np.ones((n, len(model.spec.rr_features)), dtype=np.float32)}
+        model.member_logits(inputs)
+        grad_cam(model.networks, inputs, np.zeros(n, dtype=np.int64))

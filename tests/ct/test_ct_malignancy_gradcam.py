@@ -32,6 +32,12 @@ def test_grad_cam_shape_range_and_flat_input_gives_zeros():
     np.testing.assert_array_equal(maps[2], np.zeros((16, 16), np.float32))
 
 
+def test_grad_cam_of_no_images_is_an_empty_stack_not_an_error():
+    """A slice with no candidates asks for the maps of zero patches."""
+    maps = grad_cam(_tiny_model(), np.zeros((0, 16, 16, 1), np.float32), "features", class_index=1)
+    assert maps.shape == (0, 16, 16) and maps.dtype == np.float32
+
+
 def test_grad_cam_on_committed_model_is_finite_and_leaves_weights_unchanged(malignancy_model):
     model = malignancy_model.keras_model
     before = [w.copy() for w in model.get_weights()]

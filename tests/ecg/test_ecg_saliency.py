@@ -1,6 +1,7 @@
 """Grad-CAM saliency: model-randomisation sanity check (Adebayo et al. 2018), flat input."""
 
 import numpy as np
+import pytest
 from scipy.stats import spearmanr
 
 from medmodels.ecg.beats import MODEL_FS
@@ -108,3 +109,37 @@ def test_explained_network_can_be_freed():
     del network
     gc.collect()
     assert alive() is None
+
+
+def test_warm_up_leaves_nothing_to_trace_for_a_real_record(record_119, monkeypatch):
+    """After :func:`warm_up` a half-hour record's classification and Grad-CAM trace no graph.
+
+    Tracing is what made a server's first two records slow (seconds each); the
+    page's cached classifier is warmed up on load.  TensorFlow only: the count
+    of traces is read from its compiled functions.
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("counts TensorFlow traces")
+    from medmodels.ecg import saliency
+    from medmodels.ecg.model import load_classifier, model_dir_for
+    from medmodels.ecg.pipeline import analyse_ecg, warm_up
+
+    classifier = load_classifier(model_dir_for(1))  # a fresh object: nothing of it traced yet
+    warm_up(classifier)
+
+    def traces():
+        return [f.predict_function.experimental_get_tracing_count()
+                for n in classifier.networks for f in (n, saliency._feature_view(n))]
+
+    before = traces()
+    gradient_traces = []
+    logits_from_features = saliency._logits_from_features
+    monkeypatch.setattr(saliency, "_logits_from_features",
+                        lambda *args: gradient_traces.append(1) or logits_from_features(*args))
+    raw, fs, _, _ = record_119
+    analysis = analyse_ecg(raw, fs, classifier, saliency_for_non_normal=True)
+    assert len(analysis.labels) > 1900 and analysis.saliency.shape[0] > 300
+    assert traces() == before
+    assert gradient_traces == []
