@@ -184,3 +184,43 @@ def test_the_analysis_keeps_the_second_leads_beat_windows_for_review(two_lead_cl
     assert (both.windows_mv[:, r_peak] > 0.1).all() and (both.second_windows_mv[:, r_peak] < -0.05).all()
     assert np.abs(both.second_windows_mv).argmax(axis=1).tolist() == [r_peak] * beats.size
     assert analyse_ecg(x[:, 0], fs, classifier, beat_samples=beats).second_windows_mv is None
+
+
+def test_sessions_analysing_at_once_on_the_shared_classifier_get_what_each_would_alone(mitdb, two_lead_classifier):
+    """Streamlit serves each session in its own thread, all sharing the one cached classifier.
+
+    Four threads that switch often analyse parts of six records (each twice) with
+    Grad-CAM; every result must equal the same analysis run alone.  Shared state
+    written during a call (a buffer, a cache filled mid-call) would mix them up.
+    """
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    from medmodels.ecg.pipeline import analyse_ecg
+    from medmodels.ecg.reading import read_record
+
+    parts = []
+    for name, minutes in (("119", 3), ("208", 4), ("232", 2), ("105", 5), ("200", 3), ("213", 2)):
+        record = read_record(mitdb / name)
+        n = int(minutes * 60 * record.fs)
+        parts.append((record.signal[:n, 0], record.signal[:n, 1], record.fs))
+
+    def analyse(part):
+        result = analyse_ecg(part[0], part[2], two_lead_classifier, second_lead_mv=part[1],
+                             saliency_for_non_normal=True)
+        return result.beat_samples, result.probabilities, result.saliency
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            together = list(pool.map(analyse, parts * 2))
+    finally:
+        sys.setswitchinterval(switch)
+    alone = [analyse(part) for part in parts * 2]
+    assert sum(len(a[2]) for a in alone) > 200  # non-N beats were explained, not only classified
+    for (beats_t, p_t, cam_t), (beats_a, p_a, cam_a) in zip(together, alone):
+        np.testing.assert_array_equal(beats_t, beats_a)
+        # Tolerances far below any mix-up, in case a thread-count-dependent reduction order ever changes the last bit.
+        np.testing.assert_allclose(p_t, p_a, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(cam_t, cam_a, rtol=0, atol=1e-5)
