@@ -204,3 +204,34 @@ def test_test_time_averaging_makes_scores_orientation_invariant(detector, series
     np.testing.assert_allclose(detector.probabilities(turned), detector.probabilities(patches), atol=1e-5)
     single = replace(detector, tta=False)
     assert not np.allclose(single.probabilities(turned), single.probabilities(patches), atol=1e-5)
+
+
+def test_sessions_scoring_at_once_on_the_shared_detector_get_what_each_would_alone(detector, series_0001):
+    """Streamlit sessions share the one cached detector, each in its own thread.
+
+    Four threads that switch often score eight slices of 0001 (each twice) and
+    take Grad-CAM of each slice's top three candidates; every result must equal
+    the same call made alone.
+    """
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    spacing = series_0001.spacing[1:]
+
+    def score(k):
+        scored = score_slice(series_0001.hu[k], spacing, detector)
+        return scored.probabilities, grad_cam(detector.keras_model, patch_channels(scored.patches[:3]), CAM_LAYER, 0)
+
+    slices = [40, 55, 70, 80, 90, 95, 100, 110] * 2
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            together = list(pool.map(score, slices))
+    finally:
+        sys.setswitchinterval(switch)
+    alone = [score(k) for k in slices]
+    assert sum(len(p) for p, _ in alone) > 100
+    for (p_t, cam_t), (p_a, cam_a) in zip(together, alone):
+        np.testing.assert_allclose(p_t, p_a, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(cam_t, cam_a, rtol=0, atol=1e-5)
