@@ -21,27 +21,39 @@ from medmodels.ecg.model import FEATURE_LAYER, inputs_for
 _WAVE_HEAD = ("pool2", "gru", "gru_dropout")
 
 
+def _cached_for(cache: "weakref.WeakKeyDictionary", model, build):
+    """``cache[model]``, built by ``build()`` on first use.
+
+    The cache is keyed weakly on the model object: it keeps no model alive
+    (so ``build``'s result must not refer to the model itself) and adds
+    nothing to the model.  An object that cannot be weakly referenced is
+    served uncached.
+    """
+    try:
+        return cache[model]
+    except (KeyError, TypeError):
+        pass
+    value = build()
+    try:
+        cache[model] = value
+    except TypeError:
+        pass
+    return value
+
+
 _VIEW_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _feature_view(model):
     """A functional view from the model's inputs to the Grad-CAM feature map (shares weights).
 
-    Built once per model and cached weakly on it, like :func:`_cam_gradient`,
-    so its compiled inference function is traced once, not on every call.
+    Built once per model (:func:`_cached_for`), so its compiled inference
+    function is traced once, not on every call.
     """
-    try:
-        return _VIEW_CACHE[model]
-    except (KeyError, TypeError):
-        pass
     import keras
 
-    view = keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output)
-    try:
-        _VIEW_CACHE[model] = view
-    except TypeError:
-        pass
-    return view
+    return _cached_for(_VIEW_CACHE, model,
+                       lambda: keras.Model(model.inputs, model.get_layer(FEATURE_LAYER).output))
 
 
 def _feature_map(model, inputs: dict[str, np.ndarray]) -> np.ndarray:
@@ -69,34 +81,24 @@ _GRADIENT_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _cam_gradient(model):
-    """Compiled gradient of the summed target logits wrt the feature map, one per model.
+    """Compiled gradient of the summed target logits wrt the feature map, one per model (:func:`_cached_for`)."""
+    return _cached_for(_GRADIENT_CACHE, model, lambda: _compiled_cam_gradient(weakref.ref(model)))
 
-    Cached weakly on the model object (the cache holds no reference that
-    keeps a model alive, and adds nothing to the model itself).
-    """
-    try:
-        return _GRADIENT_CACHE[model]
-    except (KeyError, TypeError):
-        pass
+
+def _compiled_cam_gradient(model_ref):
+    """Build :func:`_cam_gradient`'s function for the model behind the weak reference ``model_ref``."""
     import keras
 
     from medmodels.gradients import compiled_value_and_grad
 
-    # A weak reference: a closure over the model itself would make the cache's
-    # value keep its own key alive, so no model that was explained could be freed.
-    model_ref = weakref.ref(model)
-
+    # Only a weak reference to the model: a closure over the model itself would make the
+    # cache's value keep its own key alive, so no model that was explained could be freed.
     def target_score(feature_map, rr, one_hot):
         # Sum over beats of each beat's own class logit: beats are independent,
         # so one backward pass yields every beat's gradient.
         return keras.ops.sum(_logits_from_features(model_ref(), feature_map, rr) * one_hot)
 
-    fn = compiled_value_and_grad(target_score)
-    try:
-        _GRADIENT_CACHE[model] = fn
-    except TypeError:
-        pass
-    return fn
+    return compiled_value_and_grad(target_score)
 
 
 def _networks_of(models) -> tuple:
