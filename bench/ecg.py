@@ -68,19 +68,17 @@ def main(argv=None) -> int:
         first_call_s[leads] = time.perf_counter() - start
     classifier = classifiers[2]
 
-    def whole_path(leads: int = 2):
+    def whole_path(leads: int = 2, bulk_saliency: bool = True):
         rec = read_record(path)
         column = choose_lead(rec.lead_names)
         other = second_lead_for(rec.signal, rec.lead_names, column)[0] if leads == 2 else None
         return analyse_ecg(rec.signal[:, column], rec.fs, classifiers[leads],
-                           second_lead_mv=None if other is None else rec.signal[:, other], saliency_for_non_normal=True)
+                           second_lead_mv=None if other is None else rec.signal[:, other],
+                           saliency_for_non_normal=bulk_saliency)
 
     def page_path():
         # The page classifies without bulk saliency and explains the one beat a reviewer picks.
-        rec = read_record(path)
-        column = choose_lead(rec.lead_names)
-        other = second_lead_for(rec.signal, rec.lead_names, column)[0]
-        analysis = analyse_ecg(rec.signal[:, column], rec.fs, classifier, second_lead_mv=rec.signal[:, other])
+        analysis = whole_path(bulk_saliency=False)
         picked = int(np.flatnonzero(np.array(analysis.labels) != "N")[0])
         return grad_cam(classifier.networks, {k: v[picked:picked + 1] for k, v in analysis.inputs.items()},
                         analysis.probabilities[picked:picked + 1].argmax(axis=1))

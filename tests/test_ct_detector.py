@@ -213,8 +213,7 @@ def test_sessions_scoring_at_once_on_the_shared_detector_get_what_each_would_alo
     take Grad-CAM of each slice's top three candidates; every result must equal
     the same call made alone.
     """
-    import sys
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrency import map_in_threads_switching_often
 
     spacing = series_0001.spacing[1:]
 
@@ -223,13 +222,7 @@ def test_sessions_scoring_at_once_on_the_shared_detector_get_what_each_would_alo
         return scored.probabilities, grad_cam(detector.keras_model, patch_channels(scored.patches[:3]), CAM_LAYER, 0)
 
     slices = [40, 55, 70, 80, 90, 95, 100, 110] * 2
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            together = list(pool.map(score, slices))
-    finally:
-        sys.setswitchinterval(switch)
+    together = map_in_threads_switching_often(score, slices)
     alone = [score(k) for k in slices]
     assert sum(len(p) for p, _ in alone) > 100
     for (p_t, cam_t), (p_a, cam_a) in zip(together, alone):

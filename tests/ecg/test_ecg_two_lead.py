@@ -193,9 +193,7 @@ def test_sessions_analysing_at_once_on_the_shared_classifier_get_what_each_would
     Grad-CAM; every result must equal the same analysis run alone.  Shared state
     written during a call (a buffer, a cache filled mid-call) would mix them up.
     """
-    import sys
-    from concurrent.futures import ThreadPoolExecutor
-
+    from concurrency import map_in_threads_switching_often
     from medmodels.ecg.pipeline import analyse_ecg
     from medmodels.ecg.reading import read_record
 
@@ -210,13 +208,7 @@ def test_sessions_analysing_at_once_on_the_shared_classifier_get_what_each_would
                              saliency_for_non_normal=True)
         return result.beat_samples, result.probabilities, result.saliency
 
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            together = list(pool.map(analyse, parts * 2))
-    finally:
-        sys.setswitchinterval(switch)
+    together = map_in_threads_switching_often(analyse, parts * 2)
     alone = [analyse(part) for part in parts * 2]
     assert sum(len(a[2]) for a in alone) > 200  # non-N beats were explained, not only classified
     for (beats_t, p_t, cam_t), (beats_a, p_a, cam_a) in zip(together, alone):
