@@ -81,6 +81,11 @@ def _accept_beats(positions: np.ndarray, heights: np.ndarray, slopes: np.ndarray
     noise_level = 0.5 * float(np.percentile(heights[learn], 30))
     refractory = settings.refractory_s * fs
     t_window = settings.t_wave_window_s * fs
+    # The loop reads one candidate at a time: Python numbers, not NumPy scalars, whose
+    # arithmetic costs several times more (same values, so the same decisions).
+    position_at, height_at, slope_at = positions.tolist(), heights.tolist(), slopes.tolist()
+    fraction, slope_fraction = settings.threshold_fraction, settings.t_wave_slope_fraction
+    searchback_rr, searchback_height = settings.searchback_rr_factor, settings.searchback_threshold_factor
     accepted: list[int] = []
     rr_history: list[float] = []
     last_slope = 0.0
@@ -88,47 +93,47 @@ def _accept_beats(positions: np.ndarray, heights: np.ndarray, slopes: np.ndarray
     while next_candidate < n:
         i = next_candidate
         next_candidate += 1
-        threshold = noise_level + settings.threshold_fraction * (signal_level - noise_level)
-        h = heights[i]
+        threshold = noise_level + fraction * (signal_level - noise_level)
+        h = height_at[i]
         if accepted and rr_history:
-            last_pos = positions[accepted[-1]]
+            last_pos = position_at[accepted[-1]]
             # Plain Python mean: np.mean on a short list costs more than the rest
             # of the loop body, and RR intervals are whole samples, so the sum is exact.
             recent = rr_history[-8:]
             rr_mean = sum(recent) / len(recent)
-            gap = positions[i] - last_pos
+            gap = position_at[i] - last_pos
             # Search back for a missed beat, in a gap that is long against the
             # recent rhythm.  Decided once the gap's end is known (the next beat
             # above threshold), so a compensatory pause after a premature beat
             # is not mistaken for a miss before its closing beat has arrived;
             # very long silences (amplitude drop) are searched at once.
-            closing = h > threshold and gap > settings.searchback_rr_factor * rr_mean
+            closing = h > threshold and gap > searchback_rr * rr_mean
             silent = gap > 2.5 * max(rr_mean, refractory)
             if closing or silent:
-                best = _best_in_gap(last_pos + max(refractory, t_window), positions[i] - refractory,
+                best = _best_in_gap(last_pos + max(refractory, t_window), position_at[i] - refractory,
                                     positions, heights,
-                                    settings.searchback_threshold_factor * threshold)
+                                    searchback_height * threshold)
                 if best is not None:
                     accepted.append(best)
-                    rr_history.append(float(positions[best] - last_pos))
-                    signal_level = 0.25 * min(heights[best], 3 * signal_level) + 0.75 * signal_level
-                    last_slope = slopes[best]
+                    rr_history.append(float(position_at[best] - last_pos))
+                    signal_level = 0.25 * min(height_at[best], 3 * signal_level) + 0.75 * signal_level
+                    last_slope = slope_at[best]
                     next_candidate = best + 1
                     continue
         if h > threshold:
             if accepted:
-                interval = positions[i] - positions[accepted[-1]]
+                interval = position_at[i] - position_at[accepted[-1]]
                 if interval < refractory:
                     # Two peaks within the refractory time: keep the taller.
-                    if h > heights[accepted[-1]]:
+                    if h > height_at[accepted[-1]]:
                         accepted[-1] = i
                     continue
-                if interval < t_window and slopes[i] < settings.t_wave_slope_fraction * last_slope:
+                if interval < t_window and slope_at[i] < slope_fraction * last_slope:
                     noise_level = 0.125 * h + 0.875 * noise_level
                     continue
                 rr_history.append(float(interval))
             accepted.append(i)
-            last_slope = slopes[i]
+            last_slope = slope_at[i]
             # Clip the update so one artefact spike cannot blind the detector.
             signal_level = 0.125 * min(h, 3 * signal_level) + 0.875 * signal_level
         else:

@@ -64,19 +64,27 @@ def window_kurtosis(conditioned_mv: np.ndarray, fs: float) -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
-def window_template_correlation(conditioned_mv: np.ndarray, beat_samples: np.ndarray, fs: float) -> np.ndarray:
+def window_template_correlation(conditioned_mv: np.ndarray, beat_samples: np.ndarray, fs: float,
+                                windows: np.ndarray | None = None) -> np.ndarray:
     """Median correlation of each window's beats with their median shape, shape (k,); 0 with too few beats.
 
     ``beat_samples``: detected R peaks (samples at ``fs``).  Each beat is the
     ±``TEMPLATE_HALF_WIDTH_S`` segment around its peak, mean removed.
+    ``windows``: bool (k,), compute only these windows (the others are NaN);
+    default all.
     """
     x = np.asarray(conditioned_mv, dtype=np.float64)
     half = int(round(TEMPLATE_HALF_WIDTH_S * fs))
     beats = np.asarray(beat_samples, dtype=np.int64)
     beats = beats[(beats >= half) & (beats < x.size - half)]
     offsets = np.arange(-half, half + 1)
+    bounds = window_bounds(x.size, fs)
+    wanted = np.ones(len(bounds), dtype=bool) if windows is None else np.asarray(windows, dtype=bool)
     values = []
-    for start, stop in window_bounds(x.size, fs):
+    for (start, stop), needed in zip(bounds, wanted):
+        if not needed:
+            values.append(np.nan)
+            continue
         inside = beats[(beats >= start) & (beats < stop)]
         if inside.size < MIN_BEATS_FOR_TEMPLATE:
             values.append(0.0)
@@ -93,8 +101,12 @@ def window_template_correlation(conditioned_mv: np.ndarray, beat_samples: np.nda
 
 def no_regular_beats_windows(conditioned_mv: np.ndarray, beat_samples: np.ndarray, fs: float) -> np.ndarray:
     """Whether each window (see :func:`window_bounds`) has neither QRS spikes nor repeating beats, bool (k,)."""
-    return ((window_kurtosis(conditioned_mv, fs) <= MAX_FLAGGED_KURTOSIS)
-            & (window_template_correlation(conditioned_mv, beat_samples, fs) < MIN_TEMPLATE_CORRELATION))
+    flags = window_kurtosis(conditioned_mv, fs) <= MAX_FLAGGED_KURTOSIS
+    # Beat templates only where the kurtosis fails (most windows pass it): the flag needs both to fail.
+    if flags.any():
+        correlation = window_template_correlation(conditioned_mv, beat_samples, fs, windows=flags)
+        flags[flags] = correlation[flags] < MIN_TEMPLATE_CORRELATION
+    return flags
 
 
 def in_flagged_window(samples: np.ndarray, flags: np.ndarray, n_samples: int, fs: float) -> np.ndarray:

@@ -38,6 +38,22 @@ def test_regular_beats_pass_and_noise_is_flagged():
     assert no_regular_beats_windows(noise, detect_qrs(noise, FS), FS).all()
 
 
+def test_the_flag_is_both_indices_failing_though_templates_are_formed_only_where_kurtosis_fails():
+    # Windows: a regular sine (no spikes, repeating "beats"), spiky sinus, noise, noise with sinus spikes.
+    sinus, _ = _sinus(10)
+    t = np.arange(int(10 * FS)) / FS
+    noise = np.random.default_rng(2).normal(0.0, 1.0, (2, t.size))
+    x = np.concatenate([np.sin(2 * np.pi * 4.0 * t), sinus, noise[0], noise[1] * 0.05 + sinus])
+    beats = detect_qrs(x, FS)
+    kurtosis, correlation = window_kurtosis(x, FS), window_template_correlation(x, beats, FS)
+    expected = (kurtosis <= 5.0) & (correlation < 0.66)
+    assert expected.tolist() == [False, False, True, False]
+    assert kurtosis[0] <= 5.0 and correlation[0] >= 0.66  # the sine fails the kurtosis index only
+    assert np.array_equal(no_regular_beats_windows(x, beats, FS), expected)
+    some = np.array([True, False, True, False])
+    partial = window_template_correlation(x, beats, FS, windows=some)
+    assert np.array_equal(partial[some], correlation[some]) and np.isnan(partial[~some]).all()
+
 
 def test_a_perfectly_regular_sine_is_not_flagged_a_known_limit():
     # Ventricular flutter looks like a sine. A perfectly regular one has no spikes (kurtosis 1.5) but its
