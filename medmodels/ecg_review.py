@@ -17,6 +17,7 @@ from .ecg.beats import LOCAL_RR_HALF_WIDTH, rr_features
 from .ecg.mitdb import AAMI_MAP
 from .ecg.rhythm import BIGEMINY_MIN_PAIRS, HR_EXTREMES_INTERVALS, PAUSE_THRESHOLD_S, VT_RATE_BPM
 from .ecg.reading import is_lead_ii, precordial_name
+from .ecg_analysis_view import CLASS_NAMES
 from .wfdb_io import Annotations
 
 MATCH_WINDOW_S = 0.15
@@ -77,6 +78,34 @@ def held_out_class_figures(card: dict) -> dict[str, dict]:
     """
     own = card.get("metrics", {}).get("test_metrics", {}).get("own_detector", {})
     return {cls: own[cls] for cls in AAMI_CLASSES if isinstance(own.get(cls), dict)}
+
+
+#: A class whose held-out sensitivity is below this (%) is "mostly missed": a low count of it rules nothing out.
+MOSTLY_MISSED_SE_PERCENT = 50.0
+#: Fewer held-out reference beats than this give no sensitivity worth a warning (DS2 holds 7 Q beats).
+MIN_REFERENCE_BEATS_FOR_NOTE = 100
+
+
+def mostly_missed_note(card: dict) -> str | None:
+    """A warning that a low or zero count of a class means little, for classes the model mostly missed held-out.
+
+    Classes other than N with at least MIN_REFERENCE_BEATS_FOR_NOTE held-out reference beats and a held-out
+    sensitivity below MOSTLY_MISSED_SE_PERCENT (:func:`held_out_class_figures`); None when there are none.
+    """
+    missed = [(cls, figures["Se"]) for cls, figures in held_out_class_figures(card).items()
+              if cls != "N" and figures.get("Se") is not None
+              and (figures.get("n_reference") or 0) >= MIN_REFERENCE_BEATS_FOR_NOTE
+              and figures["Se"] < MOSTLY_MISSED_SE_PERCENT]
+    if not missed:
+        return None
+    found = " and ".join(f"{se:.1f} % of {cls} ({CLASS_NAMES[cls]}) beats" for cls, se in missed)
+    names = " or ".join(cls for cls, _ in missed)
+    text = (f"This model misses most beats of some classes: on held-out patients it found only {found}. "
+            f"A low or zero {names} count here does not rule them out: read the strip.")
+    if any(cls == "S" for cls, _ in missed):
+        text += (" S beats were missed most where premature atrial beats were the patient's main rhythm: they come "
+                 "at the record's usual interval and look like its usual beat, so the model reads them as regular.")
+    return text
 
 
 #: Why a Se, +P or F1 cell can be empty (pandas None); said wherever such a table is shown.

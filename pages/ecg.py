@@ -14,8 +14,8 @@ from medmodels.ecg_analysis_view import (
 from medmodels.ecg_paper import class_band_y, overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
     UNDEFINED_FIGURE_NOTE, agreement_note, agreement_with_reference, burden_table, events_table, held_out_caption,
-    held_out_class_figures, matrix_labels, no_beats_note, no_regular_beats_note, rhythm_definitions_note, rr_context_note,
-    untested_lead_note, untested_second_lead_note,
+    held_out_class_figures, matrix_labels, mostly_missed_note, no_beats_note, no_regular_beats_note,
+    rhythm_definitions_note, rr_context_note, untested_lead_note, untested_second_lead_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
@@ -187,6 +187,9 @@ if record is not None:
             left.caption("Too short for a per-minute heart-rate trend: none is drawn.")
         right.dataframe(burden_table(summary, held_out_class_figures(card)), hide_index=True)
         right.caption(held_out_caption(card))
+        mostly_missed = mostly_missed_note(card)
+        if mostly_missed:
+            show_note(mostly_missed, True, ":material/visibility_off:")
         events = events_table(summary)
         st.markdown(f"**Events**: {summary['v_couplets']} V couplets, {summary['v_runs']} V runs, "
                     f"{summary['ventricular_bigeminy_episodes']} ventricular and "

@@ -161,6 +161,9 @@ def test_ecg_analysis_summarises_rhythm_and_agrees_with_the_reference(mitdb):
     # classifier that ran: 119 has V1, so the two-lead one
     own = read_ecg_card(TWO_LEAD_MODEL_DIR)["metrics"]["test_metrics"]["own_detector"]
     assert burden.set_index("class").loc["S", "held-out +P (%)"] == own["S"]["+P"] == 39.52
+    # and what a count of 0 means for a class the model mostly missed held-out
+    assert any(f"found only {own['S']['Se']:.1f} % of S (supraventricular ectopic) beats" in w.value
+               and "does not rule them out" in w.value for w in at.warning)
     assert any("the two-lead classifier read leads MLII and V1" in c.value for c in at.caption)
     # what the two-lead networks read is on the page: V1 drawn under MLII at the same instants
     assert any("on the same paper: lead V1" in c.value for c in at.caption)

@@ -9,8 +9,8 @@ import pytest
 
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg_review import (
-    agreement_note, burden_table, events_table, held_out_caption, held_out_class_figures, no_beats_note, no_regular_beats_note,
-    rhythm_definitions_note, rr_context_note, untested_lead_note, untested_second_lead_note,
+    agreement_note, burden_table, events_table, held_out_caption, held_out_class_figures, mostly_missed_note, no_beats_note,
+    no_regular_beats_note, rhythm_definitions_note, rr_context_note, untested_lead_note, untested_second_lead_note,
 )
 
 SUMMARY = {"class_counts": {"N": 90, "S": 6, "V": 4, "F": 0, "Q": 0},
@@ -56,6 +56,34 @@ def test_the_committed_cards_calibration_error_is_said_to_be_dominated_by_n_beat
     share = counts["N"] / sum(counts.values())
     assert share > 0.5 and f"N beats are {100 * share:.0f} % of the beats and dominate it" in caption
     assert "None: not defined" in caption  # the Q row's +P is None: no Q calls on DS2
+
+
+def test_classes_the_model_mostly_missed_are_named_with_their_held_out_sensitivity():
+    def card(s_se, s_n=1837, f_se=60.0):
+        own = {"N": {"Se": 40.0, "n_reference": 44259}, "S": {"Se": s_se, "n_reference": s_n},
+               "V": {"Se": 87.5, "n_reference": 3221}, "F": {"Se": f_se, "n_reference": 388},
+               "Q": {"Se": 0.0, "n_reference": 7}}
+        return {"metrics": {"test_metrics": {"own_detector": own}}}
+
+    note = mostly_missed_note(card(23.5))
+    assert "found only 23.5 % of S (supraventricular ectopic) beats." in note
+    assert "A low or zero S count here does not rule them out" in note and "main rhythm" in note
+    assert "V (" not in note and "Q (" not in note and "N (" not in note  # Q: 7 held-out beats say nothing
+    both = mostly_missed_note(card(23.5, f_se=1.8))
+    assert "23.5 % of S (supraventricular ectopic) beats and 1.8 % of F (fusion) beats" in both
+    assert "A low or zero S or F count" in both
+    assert mostly_missed_note(card(50.0)) is None  # found half or more: no note
+    assert mostly_missed_note(card(10.0, s_n=99)) is None  # too few held-out beats for a sensitivity
+    assert mostly_missed_note({}) is None
+
+
+def test_the_committed_classifiers_are_said_to_miss_most_s_and_f_beats():
+    from medmodels.ecg.model import TWO_LEAD_MODEL_DIR, read_card
+
+    for card in (read_card(), read_card(TWO_LEAD_MODEL_DIR)):
+        own = card["metrics"]["test_metrics"]["own_detector"]
+        note = mostly_missed_note(card)
+        assert f"{own['S']['Se']:.1f} % of S" in note and f"{own['F']['Se']:.1f} % of F" in note
 
 
 def test_no_beats_note_tells_a_flat_lead_from_one_with_signal():
