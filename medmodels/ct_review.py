@@ -248,6 +248,20 @@ DIAMETER_NOTE = ("Diameter: the blob scale that fits the candidate best, one of 
                  "(a 10 mm nodule may read 8 or 12). Measure on the image before relying on a size.")
 
 
+def no_candidate_note(card: dict) -> str:
+    """For a slice with no listed candidate: none scored above LIST_THRESHOLD, which is not "no nodule".
+
+    Names the detector card's held-out series and reference nodules when it has them.
+    """
+    folds = card.get("test_data", {}).get("folds", {})
+    tested = ""
+    if folds:
+        nodules = sum(len(fold.get("nodules", [])) for fold in folds.values())
+        tested = f", and the detector's held-out test rests on {len(folds)} series with {nodules} reference nodules"
+    return (f"No candidate above {100 * LIST_THRESHOLD:g} % on this slice. That does not rule out a nodule: "
+            f"candidates are sought only inside the lung fields found automatically{tested}. Read the slice.")
+
+
 def detector_performance_note(card: dict) -> str:
     """Sentences for the page: the detector's score is a ranking score, not a calibrated probability; its
     held-out figures, and how few nodules they rest on.

@@ -15,8 +15,8 @@ from medmodels.ct_detector import (
 from medmodels.ct_lidc import reference_nodules
 from medmodels.ct_review import (
     DIAMETER_NOTE, candidate_table, clicked_pixel, detector_performance_note, malignancy_caption,
-    malignancy_of_candidates, no_lung_fields_note, patch_at, point_label, references_on_slice, series_strip_figure,
-    start_slice, suspicious_slices, zoom_source,
+    malignancy_of_candidates, no_candidate_note, no_lung_fields_note, patch_at, point_label, references_on_slice,
+    series_strip_figure, start_slice, suspicious_slices, zoom_source,
 )
 from medmodels.ct_scope import analysis_refusal, untested_acquisition_note
 from medmodels.ct_view import ct_slice_figure
@@ -231,7 +231,7 @@ if image is not None:
                 show_provenance(malignancy_series_provenance(image.series_uid, malignancy_model.card))
             row = picked_row(picked, len(table))
         else:
-            st.caption("No candidate above 5 % on this slice.")
+            st.caption(no_candidate_note(cache.model_card("ct-detector")))
             row = None
         with st.expander("Zoom on any point: click it on the slice, or type it"):
             point = st.columns(3)

@@ -268,6 +268,18 @@ def test_ct_example_whose_nodules_trained_the_malignancy_model_is_flagged():
     assert "were in the malignancy model's training split" in flag and "overstate" in flag
 
 
+def test_ct_slice_without_candidates_does_not_say_it_holds_no_nodule():
+    require_data("ct", "lidc")
+    at = _page("pages/ct.py")
+    lidc = next(label for label in at.selectbox[0].options if "LIDC-IDRI-0001" in label)
+    at.selectbox[0].set_value(lidc).run()
+    at.slider(key="ct_slice").set_value(2).run()  # below the lungs: no candidate is listed
+    assert not at.exception and not at.error
+    assert not any("nodule probability" in df.value for df in at.dataframe)
+    note = next(c.value for c in at.caption if c.value.startswith("No candidate above 5 % on this slice."))
+    assert "does not rule out a nodule" in note and "2 series with 4 reference nodules" in note
+
+
 def test_ct_analysis_lists_candidates_zooms_with_grad_cam_and_scans_the_series():
     require_data("ct", "lidc")
     at = _page("pages/ct.py")

@@ -9,8 +9,8 @@ from medmodels.ct_detector import SliceCandidates
 from medmodels.ct_lidc import Nodule, reference_nodules
 from medmodels.ct_analysis_view import click_grid
 from medmodels.ct_review import (
-    clicked_pixel, detector_performance_note, malignancy_performance_note, point_label, references_on_slice,
-    start_slice, suspicious_slices, zoom_source,
+    clicked_pixel, detector_performance_note, malignancy_performance_note, no_candidate_note, point_label,
+    references_on_slice, start_slice, suspicious_slices, zoom_source,
 )
 from medmodels.dicom_io import CTImage
 
@@ -130,6 +130,15 @@ def test_the_detector_note_gives_its_held_out_figures_and_how_few_nodules_they_r
     assert "P2: nodules ranked 2, 5 of 80" in note and "P1: nodule ranked 4 of 80" in note
     assert "untuned" not in note  # no untuned figures in this card, so nothing is labelled tuned either
     assert detector_performance_note({}) == "" and detector_performance_note({"test_data": {"folds": {}}}) == ""
+
+
+def test_an_empty_candidate_list_is_not_said_to_rule_out_a_nodule():
+    card = {"test_data": {"folds": {"fold-A": {"nodules": [{}, {}, {}]}, "fold-B": {"nodules": [{}]}}}}
+    note = no_candidate_note(card)
+    assert note.startswith("No candidate above 5 % on this slice. That does not rule out a nodule: candidates are "
+                           "sought only inside the lung fields found automatically")
+    assert "held-out test rests on 2 series with 4 reference nodules" in note
+    assert "held-out" not in no_candidate_note({}) and "does not rule out a nodule" in no_candidate_note({})
 
 
 def test_the_committed_detector_note_says_the_score_is_not_calibrated_and_shows_untuned_ranks():
