@@ -248,16 +248,20 @@ DIAMETER_NOTE = ("Diameter: the blob scale that fits the candidate best, one of 
                  "(a 10 mm nodule may read 8 or 12). Measure on the image before relying on a size.")
 
 
+def _held_out_series_and_nodules(card: dict) -> tuple[int, int]:
+    """How many held-out series (folds) the detector card's test rests on, and their reference nodules."""
+    folds = card.get("test_data", {}).get("folds", {})
+    return len(folds), sum(len(fold.get("nodules", [])) for fold in folds.values())
+
+
 def no_candidate_note(card: dict) -> str:
     """For a slice with no listed candidate: none scored above LIST_THRESHOLD, which is not "no nodule".
 
     Names the detector card's held-out series and reference nodules when it has them.
     """
-    folds = card.get("test_data", {}).get("folds", {})
-    tested = ""
-    if folds:
-        nodules = sum(len(fold.get("nodules", [])) for fold in folds.values())
-        tested = f", and the detector's held-out test rests on {len(folds)} series with {nodules} reference nodules"
+    series, nodules = _held_out_series_and_nodules(card)
+    tested = (f", and the detector's held-out test rests on {series} series with {nodules} reference nodules"
+              if series else "")
     return (f"No candidate above {100 * LIST_THRESHOLD:g} % on this slice. That does not rule out a nodule: "
             f"candidates are sought only inside the lung fields found automatically{tested}. Read the slice.")
 
@@ -269,12 +273,11 @@ def detector_performance_note(card: dict) -> str:
     Read from the detector card's ``test_data.folds``; empty when it has none.
     """
     figures = detector_fold_figures(card)
-    folds = card.get("test_data", {}).get("folds", {})
-    if not figures or not folds:
+    series, nodules = _held_out_series_and_nodules(card)
+    if not figures or not series:
         return ""
-    nodules = sum(len(fold.get("nodules", [])) for fold in folds.values())
     return (f"Nodule probability: the detector's score, {_ranking_score_note(card)} Its held-out test rests on "
-            f"{len(folds)} series with {nodules} LUNA16 reference nodules: {figures}. False candidates can rank "
+            f"{series} series with {nodules} LUNA16 reference nodules: {figures}. False candidates can rank "
             "above a true nodule, so read every listed candidate.")
 
 
