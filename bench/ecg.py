@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from medmodels.ecg.beats import MODEL_FS
-    from medmodels.ecg.conditioning import remove_baseline_and_mains, resample, to_rate
+    from medmodels.ecg.conditioning import condition_for_analysis, resample, to_rate
     from medmodels.ecg.mitdb import mitdb_dir
     from medmodels.ecg.model import load_classifier, model_dir_for
     from medmodels.ecg.pipeline import analyse_ecg, second_lead_for, warm_up
@@ -84,10 +84,10 @@ def main(argv=None) -> int:
                         analysis.probabilities[picked:picked + 1].argmax(axis=1))
 
     result = whole_path()
-    conditioned = remove_baseline_and_mains(x, fs)
+    conditioned = condition_for_analysis(x, fs)
     beats = detect_qrs(x, fs)
     model_signal = resample(conditioned, fs, MODEL_FS)
-    model_second = resample(remove_baseline_and_mains(x2, fs), fs, MODEL_FS)
+    model_second = resample(condition_for_analysis(x2, fs), fs, MODEL_FS)
     inputs = classifier.inputs(model_signal, to_rate(beats, fs, MODEL_FS), model_second)
     non_normal = np.flatnonzero(np.array([lab != "N" for lab in result.labels]))
     subset = {k: v[non_normal] for k, v in inputs.items()}
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
         ("as the page runs it: two leads, no bulk saliency, Grad-CAM of one picked beat", median_time(
             page_path, args.repeats)),
         ("  read record", median_time(lambda: read_record(path), args.repeats)),
-        ("  condition (0.5–40 Hz, notches)", median_time(lambda: remove_baseline_and_mains(x, fs), args.repeats)),
+        ("  condition (0.5–40 Hz, notches)", median_time(lambda: condition_for_analysis(x, fs), args.repeats)),
         ("  detect QRS (ours)", median_time(lambda: detect_qrs(x, fs), args.repeats)),
         ("  no-regular-beats check (10 s windows)", median_time(
             lambda: no_regular_beats_windows(conditioned, beats, fs), args.repeats)),

@@ -327,3 +327,36 @@ def _networks_described(card: dict | None) -> str:
 
 def _or_dash(percent: float | None) -> str:
     return "–" if percent is None else f"{percent:.1f} %"
+
+
+def cut_beats_note(beat_samples: np.ndarray, cut: np.ndarray, fs: float) -> str | None:
+    """Which beats were labelled Q because the record's start or end cuts their QRS, or None when none was.
+
+    Args:
+        beat_samples: (n,) R-peak sample indices at ``fs``; ``cut``: (n,) bool
+        (:attr:`~medmodels.ecg.pipeline.EcgAnalysis.cut_at_record_edge`); ``fs``: Hz.
+    """
+    from .ecg.pipeline import QRS_EDGE_MARGIN_S
+
+    picked = np.flatnonzero(np.asarray(cut, dtype=bool))
+    if picked.size == 0:
+        return None
+    beats = " and ".join(f"beat {i + 1} ({float(beat_samples[i]) / fs:.2f} s)" for i in picked)
+    return (f"{beats[0].upper()}{beats[1:]} {'lies' if picked.size == 1 else 'lie'} within "
+            f"{QRS_EDGE_MARGIN_S:g} s of the record's start or end, so part of {'its' if picked.size == 1 else 'their'}"
+            f" QRS may be outside the recording: labelled Q (unclassifiable) by rule, not by the classifier, and "
+            "left out of couplets, runs and bigeminy. Read them on the strip.")
+
+
+def picked_beat_caption(cut: bool, n_networks: int, second_lead_name: str | None) -> str:
+    """What the shading on a picked beat shows: Grad-CAM over ``n_networks`` networks (drawn on both leads when the
+    two-lead classifier read ``second_lead_name`` too), or why a beat cut at the record's edge has none."""
+    if cut:
+        return ("No saliency: this beat's QRS is cut by the record's start or end, so it is labelled Q by rule and "
+                "the classifier's output was not used.")
+    both_leads = (f"Its two-lead networks also read lead {second_lead_name} at the same instants, so the same "
+                  "shading is drawn on both leads: Grad-CAM weighs moments of the beat, not leads, and cannot say "
+                  "which lead drove the call. " if second_lead_name else "")
+    return ("Shading: Grad-CAM saliency, the samples that most drove this class "
+            f"(over all {n_networks} networks of the ensemble, for their mean score). "
+            "Saliency shows what the model used, not why the beat is abnormal. " + both_leads)

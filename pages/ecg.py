@@ -13,9 +13,9 @@ from medmodels.ecg_analysis_view import (
 )
 from medmodels.ecg_paper import class_band_y, overview_figure, strip_figure, twelve_lead_figure, window_samples
 from medmodels.ecg_review import (
-    UNDEFINED_FIGURE_NOTE, agreement_note, agreement_with_reference, burden_table, events_table, held_out_caption,
-    held_out_class_figures, matrix_labels, mostly_missed_note, no_beats_note, no_regular_beats_note,
-    rhythm_definitions_note, rr_context_note, untested_lead_note, untested_second_lead_note,
+    UNDEFINED_FIGURE_NOTE, agreement_note, agreement_with_reference, burden_table, cut_beats_note, events_table,
+    held_out_caption, held_out_class_figures, matrix_labels, mostly_missed_note, no_beats_note, no_regular_beats_note,
+    picked_beat_caption, rhythm_definitions_note, rr_context_note, untested_lead_note, untested_second_lead_note,
 )
 from medmodels.ecg_view import has_twelve_leads, record_facts
 from medmodels.model_cards import card_summary
@@ -212,6 +212,9 @@ if record is not None:
         ensemble_note = agreement_note(analysis.networks_agreeing, analysis.n_networks, card)
         if ensemble_note:
             st.caption(ensemble_note)
+        cut_note = cut_beats_note(analysis.beat_samples, analysis.cut_at_record_edge, record.fs)
+        if cut_note:
+            st.caption(cut_note)
         filters = st.columns([2, 1])
         classes = filters[0].multiselect("Classes", AAMI, default=[c for c in AAMI if c != "N"] or list(AAMI),
                                          format_func=lambda c: f"{c}: {CLASS_NAMES[c]}")
@@ -226,9 +229,12 @@ if record is not None:
             if st.session_state.get("beat_pick") != ((record_key, lead), index):
                 st.session_state["beat_pick"] = ((record_key, lead), index)
                 st.rerun()
-            opacity = st.slider("Saliency opacity", 0.0, 1.0, 0.5, 0.05)
+            cut = bool(analysis.cut_at_record_edge[index])
+            opacity = 0.0 if cut else st.slider("Saliency opacity", 0.0, 1.0, 0.5, 0.05)
             inputs = {name: values[[index]] for name, values in analysis.inputs.items()}
-            saliency = grad_cam(model.networks, inputs, np.array([AAMI.index(analysis.labels[index])]))[0]
+            # A cut beat's Q is the rule's, not a class decision of the networks: nothing for Grad-CAM to explain.
+            saliency = (np.zeros(analysis.windows_mv.shape[1]) if cut else
+                        grad_cam(model.networks, inputs, np.array([AAMI.index(analysis.labels[index])]))[0])
             views = beat_views(analysis.windows_mv, analysis.second_windows_mv, index,
                                analysis.beat_samples[index] / record.fs, analysis.labels[index],
                                analysis.probabilities[index], record.lead_names[lead],
@@ -237,14 +243,9 @@ if record is not None:
                 column.plotly_chart(beat_saliency_figure(
                     window_mv, saliency, analysis.model_fs, before_s=analysis.window_before_s, title=title,
                     opacity=opacity), width="stretch" if len(views) > 1 else "content")
-            st.caption("Shading: Grad-CAM saliency, the samples that most drove this class "
-                       f"(over all {len(model.networks)} networks of the ensemble, for their mean score). "
-                       "Saliency shows what the model used, not why the beat is abnormal. "
-                       + (f"Its two-lead networks also read lead {record.lead_names[second]} at the same instants, "
-                          "so the same shading is drawn on both leads: Grad-CAM weighs moments of the beat, not "
-                          "leads, and cannot say which lead drove the call. "
-                          if analysis.leads == 2 else "")
-                       + rr_context_note(analysis.beat_samples, record.fs, index))
+            st.caption(picked_beat_caption(cut, len(model.networks),
+                                           record.lead_names[second] if analysis.leads == 2 else None)
+                       + ("" if cut else rr_context_note(analysis.beat_samples, record.fs, index)))
         else:
             st.caption("Pick a beat in the table to jump the strip to it and see its saliency.")
 

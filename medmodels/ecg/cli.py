@@ -18,11 +18,13 @@ from medmodels.ecg import AAMI_CLASSES
 
 def analysis_to_json(analysis, lead_name: str, second_lead_name: str | None = None) -> dict:
     """JSON-ready dict of an :class:`~medmodels.ecg.pipeline.EcgAnalysis` (samples in the record's rate)."""
+    # cut_at_record_edge: the QRS is not wholly recorded, so the label is Q by rule (pipeline.QRS_EDGE_MARGIN_S).
     beats = [
         {"sample": int(s), "time_s": round(float(s) / analysis.fs, 4), "label": label,
-         "prob": {c: round(float(p), 5) for c, p in zip(AAMI_CLASSES, probs)}, "networks_agreeing": int(agree)}
-        for s, label, probs, agree in zip(analysis.beat_samples, analysis.labels, analysis.probabilities,
-                                          analysis.networks_agreeing)
+         "prob": {c: round(float(p), 5) for c, p in zip(AAMI_CLASSES, probs)}, "networks_agreeing": int(agree),
+         "cut_at_record_edge": bool(cut)}
+        for s, label, probs, agree, cut in zip(analysis.beat_samples, analysis.labels, analysis.probabilities,
+                                               analysis.networks_agreeing, analysis.cut_at_record_edge)
     ]
     return {"fs": analysis.fs, "lead": lead_name, "second_lead": second_lead_name, "beats": beats,
             "summary": analysis.summary,

@@ -99,7 +99,7 @@ def evaluate_detector(records=None) -> dict:
     the flagged windows were by the annotations (over half their length in
     annotated lead-0 noise, or in ventricular tachycardia or flutter).
     """
-    from medmodels.ecg.conditioning import check_signal, remove_baseline_and_mains
+    from medmodels.ecg.conditioning import check_signal, condition_for_analysis
     from medmodels.ecg.mitdb import QRS_SYMBOLS, annotated_noise, annotated_rhythm, mitdb_dir
     from medmodels.ecg.qrs import detect_qrs
     from medmodels.ecg.quality import in_flagged_window, no_regular_beats_windows, window_bounds
@@ -119,7 +119,7 @@ def evaluate_detector(records=None) -> dict:
         found = matches >= 0
         true_detection = np.zeros(detected.size, dtype=bool)
         true_detection[matches[found]] = True
-        flags = no_regular_beats_windows(remove_baseline_and_mains(lead, rec.fs), detected, rec.fs)
+        flags = no_regular_beats_windows(condition_for_analysis(lead, rec.fs), detected, rec.fs)
         ref_flagged = in_flagged_window(ref, flags, lead.size, rec.fs)
         det_flagged = in_flagged_window(detected, flags, lead.size, rec.fs)
         for part, ref_in, det_in in (("all", True, True), ("flagged", ref_flagged, det_flagged),

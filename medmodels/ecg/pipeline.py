@@ -12,7 +12,7 @@ import numpy as np
 
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.beats import MODEL_FS, locate_r_peaks
-from medmodels.ecg.conditioning import check_signal, remove_baseline_and_mains, resample, to_rate
+from medmodels.ecg.conditioning import check_signal, condition_for_analysis, resample, to_rate
 from medmodels.ecg.qrs import detect_qrs
 from medmodels.ecg.quality import in_flagged_window, no_regular_beats_summary, no_regular_beats_windows
 from medmodels.ecg.rhythm import summarise_rhythm
@@ -35,7 +35,9 @@ class EcgAnalysis:
     with neither QRS spikes nor repeating beats (:mod:`medmodels.ecg.quality`);
     ``networks_agreeing`` (n,) int, how many of the classifier's ``n_networks``
     networks, each deciding alone, give the beat its label; ``leads`` how many
-    leads the classifier read (1, or 2 when a second lead was given).
+    leads the classifier read (1, or 2 when a second lead was given);
+    ``cut_at_record_edge`` (n,) bool, beats whose QRS the record's start or end
+    cuts, labelled Q without the classifier's vote (:func:`label_cut_beats_q`).
     """
 
     fs: float
@@ -55,6 +57,7 @@ class EcgAnalysis:
     networks_agreeing: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     n_networks: int = 1
     leads: int = 1
+    cut_at_record_edge: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def second_windows_mv(self) -> np.ndarray | None:
@@ -110,6 +113,40 @@ def second_lead_for(signal_mv: np.ndarray, lead_names, first: int,
     return column, None
 
 
+#: A beat whose R peak lies closer than this (s) to the record's start or end is not classified: part of its
+#: QRS (up to 0.12 s wide when normal, wider when ventricular) may lie outside the record.  On 10-s pieces of
+#: the DS1 records (two-lead classifier, reference beat positions, edges conditioned by
+#: :func:`~medmodels.ecg.conditioning.condition_for_analysis`), the networks called 22.0 % of such normal beats
+#: at the end abnormal (102 of 464) and 4.1 % at the start (19 of 465), against 1.0 % and 2.3 % for the other
+#: last and first beats and 1.4 % inside the pieces.
+QRS_EDGE_MARGIN_S = 0.1
+
+
+def cut_at_record_edge(beat_samples: np.ndarray, n_samples: int, fs: float) -> np.ndarray:
+    """bool (n_beats,): beats (samples at ``fs``) within QRS_EDGE_MARGIN_S of sample 0 or of the last sample."""
+    s = np.asarray(beat_samples, dtype=np.float64)
+    margin = QRS_EDGE_MARGIN_S * fs
+    return (s < margin) | (s > n_samples - 1 - margin)
+
+
+def label_cut_beats_q(probabilities: np.ndarray, networks_agreeing: np.ndarray, cut: np.ndarray,
+                      n_networks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities (n, 5) and agreement (n,) with every ``cut`` beat made Q (unclassifiable); new arrays.
+
+    As with the AF rule (:func:`~medmodels.ecg.model.fold_s_into_n`), a rule
+    overrides the networks where their answer cannot mean anything: a beat
+    whose QRS is not wholly recorded gets probability 1 for Q, the AAMI class
+    of beats that cannot be classified, and every network, under the same
+    rule, agrees.
+    """
+    p = np.array(probabilities, dtype=np.float64, copy=True)
+    agreeing = np.array(networks_agreeing, dtype=np.int64, copy=True)
+    p[cut] = 0.0
+    p[cut, AAMI_CLASSES.index("Q")] = 1.0
+    agreeing[cut] = n_networks
+    return p, agreeing
+
+
 def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, second_lead_mv: np.ndarray | None = None,
                 beat_samples: np.ndarray | None = None, saliency_for_non_normal: bool = False) -> EcgAnalysis:
     """Analyse one lead (beats are detected and timed on it), with a second lead's view of each beat if given.
@@ -135,22 +172,25 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, second_lead_mv:
     second = None if second_lead_mv is None else check_signal(second_lead_mv, fs)
     if second is not None and second.size != x.size:
         raise ValueError(f"the two leads differ in length ({x.size} and {second.size} samples)")
-    conditioned = remove_baseline_and_mains(x, fs)
+    conditioned = condition_for_analysis(x, fs)
     if beat_samples is None:
         beats = detect_qrs(x, fs)
     else:
         beats = locate_r_peaks(x, fs, np.asarray(beat_samples, dtype=np.int64))
     model_signal = resample(conditioned, fs, MODEL_FS)
     model_beats = np.clip(to_rate(beats, fs, MODEL_FS), 0, model_signal.size - 1)
-    second_model_rate = None if second is None else resample(remove_baseline_and_mains(second, fs), fs, MODEL_FS)
+    second_model_rate = None if second is None else resample(condition_for_analysis(second, fs), fs, MODEL_FS)
     inputs = model.inputs(model_signal, model_beats, second_model_rate)
     probabilities, networks_agreeing = model.predict_with_agreement(inputs)
+    cut = cut_at_record_edge(beats, x.size, fs)
+    probabilities, networks_agreeing = label_cut_beats_q(probabilities, networks_agreeing, cut, len(model.networks))
     labels = [AAMI_CLASSES[i] for i in probabilities.argmax(axis=1)]
     summary = summarise_rhythm(beats, labels, fs, duration_s=x.size / fs)
     irregular = irregular_rhythm(inputs, model.spec)
     # Share of beats in irregular (non-repeating, AF-like) RR stretches, where S is not assigned; frequent
     # varying ectopy (e.g. record 119, ventricular bigeminy/trigeminy: about 31 %) also counts.
     summary["irregular_rhythm_percent"] = round(100.0 * float(irregular.mean()), 1) if irregular.size else 0.0
+    summary["beats_cut_at_record_edge"] = int(cut.sum())
     flags = no_regular_beats_windows(conditioned, beats, fs)
     summary.update(no_regular_beats_summary(flags, x.size, fs))
     saliency_beats = np.zeros(0, dtype=np.int64)
@@ -158,7 +198,8 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, second_lead_mv:
     if saliency_for_non_normal:
         from medmodels.ecg.saliency import grad_cam
 
-        saliency_beats = np.flatnonzero(np.array([lab != "N" for lab in labels], dtype=bool))
+        # A cut beat's Q is the rule's, not the networks': there is no class decision for Grad-CAM to explain.
+        saliency_beats = np.flatnonzero(np.array([lab != "N" for lab in labels], dtype=bool) & ~cut)
         if saliency_beats.size:
             subset = {k: v[saliency_beats] for k, v in inputs.items()}
             saliency = grad_cam(model.networks, subset, probabilities[saliency_beats].argmax(axis=1))
@@ -166,7 +207,8 @@ def analyse_ecg(signal_mv: np.ndarray, fs: float, model=None, *, second_lead_mv:
                        inputs["waveform"][:, :, 0], model.name, model.sha256,
                        window_before_s=model.spec.before / MODEL_FS, inputs=inputs, saliency_beats=saliency_beats, saliency=saliency,
                        without_regular_beats=in_flagged_window(beats, flags, x.size, fs),
-                       networks_agreeing=networks_agreeing, n_networks=len(model.networks), leads=model.leads)
+                       networks_agreeing=networks_agreeing, n_networks=len(model.networks), leads=model.leads,
+                       cut_at_record_edge=cut)
 
 
 def warm_up(model) -> None:

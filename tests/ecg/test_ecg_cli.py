@@ -30,7 +30,12 @@ def test_cli_json_schema(mitdb, classifier, tmp_path, capsys):
         assert abs(sum(beat["prob"].values()) - 1.0) < 1e-3
         assert beat["label"] == max(beat["prob"], key=beat["prob"].get)
         assert isinstance(beat["networks_agreeing"], int) and 0 <= beat["networks_agreeing"] <= out["model"]["networks"]
+        assert beat["cut_at_record_edge"] is (beat["sample"] < 0.1 * out["fs"]
+                                              or beat["sample"] > 650_000 - 1 - 0.1 * out["fs"])
+        if beat["cut_at_record_edge"]:
+            assert beat["label"] == "Q" and beat["prob"]["Q"] == 1.0
     summary = out["summary"]
+    assert summary["beats_cut_at_record_edge"] == sum(b["cut_at_record_edge"] for b in beats)
     assert summary["n_beats"] == len(beats) == sum(summary["class_counts"].values())
     assert summary["class_counts"] == {c: sum(b["label"] == c for b in beats) for c in AAMI_CLASSES}
 
