@@ -115,29 +115,33 @@ def beat_views(windows_mv: np.ndarray, second_windows_mv: np.ndarray | None, ind
 
 
 def beat_saliency_figure(
-    beat_mv: np.ndarray, saliency: np.ndarray, fs: float, *, before_s: float, title: str = "", opacity: float = 0.5
+    beat_mv: np.ndarray, saliency: np.ndarray | None, fs: float, *, before_s: float, title: str = "",
+    opacity: float = 0.5
 ) -> go.Figure:
     """One beat enlarged on ECG paper with its attribution as a shaded band under the trace.
 
     Args:
         beat_mv: (m,) the beat window in mV.
         saliency: (m,) attribution, any non-negative scale (normalised here;
-            a flat map shows nothing instead of dividing by zero).
+            a flat map shows nothing instead of dividing by zero), or None:
+            no band and no colour bar (a beat with no class decision to explain).
         fs: sampling rate of the window (Hz).
         before_s: time of the R peak from the window start (s); it is drawn at 0.
         opacity: of the shading, 0 to 1.
     """
     t = np.arange(len(beat_mv)) / fs - before_s
-    weight = np.clip(np.nan_to_num(np.asarray(saliency, dtype=np.float64)), 0, None)
-    peak = weight.max() if weight.size else 0.0
-    weight = weight / peak if peak > 0 else np.zeros_like(weight)
     low = float(np.floor((np.nanmin(beat_mv) - 0.3) / MAJOR_MV) * MAJOR_MV)
     high = float(np.ceil((np.nanmax(beat_mv) + 0.3) / MAJOR_MV) * MAJOR_MV)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=t, y=np.full(len(t), high - low), base=low, width=1 / fs,
-                         marker=dict(color=weight, colorscale="YlOrRd", cmin=0, cmax=1, line_width=0,
-                                     colorbar=dict(title="saliency", thickness=12, len=0.8)),
-                         opacity=opacity, hovertemplate="%{x:.3f} s<br>saliency %{marker.color:.2f}<extra></extra>"))
+    if saliency is not None:
+        weight = np.clip(np.nan_to_num(np.asarray(saliency, dtype=np.float64)), 0, None)
+        peak = weight.max() if weight.size else 0.0
+        weight = weight / peak if peak > 0 else np.zeros_like(weight)
+        fig.add_trace(go.Bar(x=t, y=np.full(len(t), high - low), base=low, width=1 / fs,
+                             marker=dict(color=weight, colorscale="YlOrRd", cmin=0, cmax=1, line_width=0,
+                                         colorbar=dict(title="saliency", thickness=12, len=0.8)),
+                             opacity=opacity,
+                             hovertemplate="%{x:.3f} s<br>saliency %{marker.color:.2f}<extra></extra>"))
     fig.add_trace(go.Scatter(x=t, y=beat_mv, mode="lines", line=dict(color="black", width=1.6),
                              hovertemplate="%{x:.3f} s<br>%{y:.2f} mV<extra></extra>"))
     paper_axes(fig, (float(t[0]), float(t[-1])), (min(low, -0.5), max(high, 0.5)))

@@ -233,8 +233,8 @@ if record is not None:
             opacity = 0.0 if cut else st.slider("Saliency opacity", 0.0, 1.0, 0.5, 0.05)
             inputs = {name: values[[index]] for name, values in analysis.inputs.items()}
             # A cut beat's Q is the rule's, not a class decision of the networks: nothing for Grad-CAM to explain.
-            saliency = (np.zeros(analysis.windows_mv.shape[1]) if cut else
-                        grad_cam(model.networks, inputs, np.array([AAMI.index(analysis.labels[index])]))[0])
+            saliency = None if cut else grad_cam(model.networks, inputs,
+                                                 np.array([AAMI.index(analysis.labels[index])]))[0]
             views = beat_views(analysis.windows_mv, analysis.second_windows_mv, index,
                                analysis.beat_samples[index] / record.fs, analysis.labels[index],
                                analysis.probabilities[index], record.lead_names[lead],

@@ -309,6 +309,27 @@ def test_twelve_lead_example_in_the_browser(server, page):
     _shoot(page, "ecg-12-lead")
 
 
+def test_a_beat_cut_by_the_record_start_is_shown_without_saliency(server, page):
+    from data_paths import require_data
+
+    require_data("ecg", "samples")
+    page.goto(f"{server}/ecg")
+    page.get_by_text("ECG review").first.wait_for(timeout=60_000)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.keyboard.type("17583_hr")
+    page.keyboard.press("Enter")
+    page.get_by_text("Beat 1 (0.02 s) lies within 0.1 s of the record's start or end").first.wait_for(timeout=90_000)
+    # the table lists the non-N classes by default: 17583's only one is that Q beat
+    table = page.locator('[data-testid="stDataFrame"]').filter(has_text="p(V)").first
+    _pick_table_row(page, table, 0)
+    page.get_by_text("No saliency: this beat's QRS is cut by the record's start or end").first.wait_for(timeout=60_000)
+    beat = _wait_for_plot_titled(page, "Beat ")
+    assert ": Q (" in beat["title"] and beat["traces"] == ["scatter:"]  # the beat, no saliency band
+    assert page.get_by_text("Saliency opacity").count() == 0
+    _assert_no_error(page)
+    _shoot(page, "ecg-cut-beat")
+
+
 def test_deep_link_to_a_fresh_server_goes_through_the_router(browser):
     # A shared link such as /ecg may be the very first request after a restart; it must get
     # app.py's navigation and wide layout, not Streamlit's pages/-folder mode (pages.run_through_router).

@@ -55,6 +55,13 @@ def test_flat_saliency_shows_no_shading_and_never_nan():
     assert fig.data[1].x[0] == pytest.approx(-0.25)
 
 
+def test_no_saliency_draws_the_beat_without_band_or_colour_bar():
+    beat = np.sin(np.linspace(0, 3, 128)).astype(np.float32)
+    fig = beat_saliency_figure(beat, None, 180.0, before_s=0.25)
+    assert [trace.type for trace in fig.data] == ["scatter"]
+    np.testing.assert_allclose(fig.data[0].y, beat)
+
+
 def test_beat_views_show_the_second_lead_only_when_it_was_read():
     rng = np.random.default_rng(0)
     first, second = rng.normal(size=(3, 128)), rng.normal(size=(3, 128))
