@@ -75,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     from .ct_scope import analysis_refusal, untested_acquisition_note
     from .dicom_io import load_ct
 
-    detector = functools.cache(load_chosen_detector)  # each model loaded once for the whole batch
-    malignancy_model = load_model()
+    # Each model is loaded once for the whole batch, and only once an input has passed its checks: a batch of
+    # files that are not CT is refused without waiting for TensorFlow.
+    detector = functools.cache(load_chosen_detector)
+    malignancy = functools.cache(load_model)
     detector_card = read_detector_card()
     status = 0
     for name in args.paths:
@@ -87,13 +89,13 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(refusal)
             # As on the page: a series the final detector trained on is scored by the fold model that held it out.
             fold, detector_note = detector_choice(image.series_uid, card=detector_card)
-            result = series_json(image, detector(fold), malignancy_model)
+            result = series_json(image, detector(fold), malignancy())
         except InputError as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             status = 1
             continue
         provenance = [note.note for note in (detector_note, malignancy_series_provenance(image.series_uid,
-                                                                                        malignancy_model.card)) if note]
+                                                                                        malignancy().card)) if note]
         # What the page shows beside the image: how the upload was read, which files were left out, whether the
         # models were tested on images like it. In the JSON too, so a result is never read without them.
         result["notes"] = [*image.notes, *(f"{file} was left out: {reason}" for file, reason in image.skipped),

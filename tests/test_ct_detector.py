@@ -169,6 +169,24 @@ def test_ct_cli_refuses_a_slice_of_unknown_scale_with_the_reason(ct_small, tmp_p
     assert not list((tmp_path / "out").glob("*.json"))
 
 
+def test_ct_cli_refuses_inputs_before_loading_any_model(tmp_path, capsys, monkeypatch):
+    # Models load only for an input that passed its checks: a batch of wrong files is answered at once.
+    import medmodels.ct.malignancy
+    import medmodels.ct_detector
+    from medmodels.__main__ import main
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("a model was loaded for inputs that were all refused")
+
+    monkeypatch.setattr(medmodels.ct.malignancy, "load_model", must_not_load)
+    monkeypatch.setattr(medmodels.ct_detector, "load_chosen_detector", must_not_load)
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"not dicom at all" * 10)
+    assert main(["ct", str(junk), str(tmp_path / "missing.dcm"), "--json", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "junk.dcm is not a DICOM file" in err and "missing.dcm" in err
+
+
 def test_ct_cli_notes_an_acquisition_unlike_the_tested_series(ct_small, tmp_path, capsys):
     from medmodels.__main__ import main
 

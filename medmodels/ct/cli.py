@@ -38,7 +38,6 @@ def crop_entries(files) -> tuple[list[dict], list[str]]:
     from medmodels.ct.malignancy import load_model
     from medmodels.provenance import malignancy_series_provenance
 
-    model = load_model()
     entries, readable, crops, notes = [], [], [], []
     for name in files:
         entry = {"file": str(name), "malignancy_prob": None}
@@ -47,13 +46,15 @@ def crop_entries(files) -> tuple[list[dict], list[str]]:
             readable.append(len(entries))
         except InputError as exc:
             entry["error"] = str(exc)
-        else:
-            provenance = malignancy_series_provenance(crops[-1].series_uid, model.card)
-            if provenance is not None:
-                notes.append(f"{name}: note: {provenance.note}")
         entries.append(entry)
-    for index, probability in zip(readable, model.predict_crops(crops)):
+    if not crops:  # every file refused: no model to load
+        return entries, notes
+    model = load_model()
+    for index, crop, probability in zip(readable, crops, model.predict_crops(crops)):
         entries[index]["malignancy_prob"] = round(float(probability), 6)
+        provenance = malignancy_series_provenance(crop.series_uid, model.card)
+        if provenance is not None:
+            notes.append(f"{entries[index]['file']}: note: {provenance.note}")
     return entries, notes
 
 

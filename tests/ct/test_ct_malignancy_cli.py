@@ -38,3 +38,18 @@ def test_bad_file_gets_error_message_and_exit_status(malignancy_model, real_crop
     assert status == 1 and len(entries) == 2
     assert entries[0]["malignancy_prob"] is None and entries[0]["error"]
     assert 0.0 <= entries[1]["malignancy_prob"] <= 1.0
+
+
+def test_a_batch_of_refused_files_loads_no_model(tmp_path, capsys, monkeypatch):
+    import medmodels.ct.malignancy
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the malignancy model was loaded for files that were all refused")
+
+    monkeypatch.setattr(medmodels.ct.malignancy, "load_model", must_not_load)
+    junk = tmp_path / "junk.dcm"
+    junk.write_bytes(b"not dicom at all" * 10)
+    assert main(["--crop", str(junk), "--json", str(tmp_path / "out")]) == 1
+    entries = json.loads((tmp_path / "out" / "crops.json").read_text())
+    assert entries == [{"file": str(junk), "malignancy_prob": None, "error": entries[0]["error"]}]
+    assert "not a DICOM file" in entries[0]["error"] and "not a DICOM file" in capsys.readouterr().err
