@@ -27,6 +27,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.pixels import apply_modality_lut
 from pydicom.uid import UID
+from pydicom.valuerep import DSdecimal, DSfloat
 
 from .errors import InputError, reader_warnings_silenced
 from .sources import FileSource, NamedBytes, expand_sources
@@ -531,9 +532,16 @@ def _metadata(ds: Dataset, n_slices: int) -> dict[str, str]:
         value = ds.get(keyword)
         if value not in (None, ""):
             is_multi = isinstance(value, (list, tuple, MultiValue))
-            meta[label] = ", ".join(str(v) for v in value) if is_multi else str(value)
+            meta[label] = ", ".join(_tag_text(v) for v in value) if is_multi else _tag_text(value)
     meta["Slices"] = str(n_slices)
     return meta
+
+
+def _tag_text(value) -> str:
+    """A tag value as a reader writes it: decimal strings as numbers ('2.5', not the stored '2.500000')."""
+    if isinstance(value, (DSfloat, DSdecimal)):
+        return f"{float(value):g}"
+    return str(value)
 
 
 # --------------------------------------------------------------------------- series

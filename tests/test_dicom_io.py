@@ -97,6 +97,8 @@ def test_ct_small_hounsfield_units_match_the_raw_pixels(ct_small):
     assert image.spacing == pytest.approx((5.0, 0.661468, 0.661468))
     assert image.sop_instance_uids == (ds.SOPInstanceUID,)
     assert image.metadata["Modality"] == "CT" and image.metadata["kVp"] == "120"
+    # decimal strings read as numbers, not as stored ('5.000000')
+    assert image.metadata["Slice thickness (mm)"] == "5" and image.metadata["Pixel spacing (mm)"] == "0.661468, 0.661468"
 
 
 #: Edge cases whose pixels are compressed (or whose dataset is deflated) and that load.
