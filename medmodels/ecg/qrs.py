@@ -66,7 +66,7 @@ def _best_in_gap(lo_pos: float, hi_pos: float, positions: np.ndarray, heights: n
 
 
 def _accept_beats(positions: np.ndarray, heights: np.ndarray, slopes: np.ndarray,
-                  fs: float, settings: DetectorSettings) -> np.ndarray:
+                  fs: float, settings: DetectorSettings, end_pos: int | None = None) -> np.ndarray:
     """Adaptive signal/noise-level thresholding with T-wave rejection and search-back.
 
     ``positions``, ``heights`` and ``slopes`` describe candidate envelope peaks
@@ -138,6 +138,21 @@ def _accept_beats(positions: np.ndarray, heights: np.ndarray, slopes: np.ndarray
             signal_level = 0.125 * min(h, 3 * signal_level) + 0.875 * signal_level
         else:
             noise_level = 0.125 * h + 0.875 * noise_level
+    # The search-back above is decided by the beat that closes a gap; the record's end closes none, so a last
+    # beat below threshold was never looked for.  Search the final gap as a closed one.
+    while accepted and rr_history and end_pos is not None:
+        last_pos = position_at[accepted[-1]]
+        recent = rr_history[-8:]
+        rr_mean = sum(recent) / len(recent)
+        if end_pos - last_pos <= searchback_rr * rr_mean:
+            break
+        threshold = noise_level + fraction * (signal_level - noise_level)
+        best = _best_in_gap(last_pos + max(refractory, t_window), end_pos, positions, heights,
+                            searchback_height * threshold)
+        if best is None:
+            break
+        accepted.append(best)
+        rr_history.append(float(position_at[best] - last_pos))
     return np.asarray(sorted(set(accepted)), dtype=np.int64)
 
 
@@ -165,7 +180,7 @@ def detect_qrs(signal_mv: np.ndarray, fs: float, settings: DetectorSettings | No
     spans = bandpassed[windows].max(axis=1) - bandpassed[windows].min(axis=1)
     large_enough = spans >= settings.min_qrs_band_mv
     positions, heights, slopes = positions[large_enough], heights[large_enough], slopes[large_enough]
-    keep = _accept_beats(positions, heights, slopes, fs, settings)
+    keep = _accept_beats(positions, heights, slopes, fs, settings, end_pos=x.size)
     centres = positions[keep]
     windows = np.clip(centres[:, None] + offsets[None, :], 0, x.size - 1)
     peaks = windows[np.arange(centres.size), np.argmax(np.abs(bandpassed[windows]), axis=1)]
