@@ -15,6 +15,7 @@ from .ecg import AAMI_CLASSES
 from .ecg.agreement import MATRIX_LABELS, class_metrics, confusion_matrix, match_beats
 from .ecg.beats import LOCAL_RR_HALF_WIDTH, rr_features
 from .ecg.mitdb import AAMI_MAP
+from .ecg.pipeline import QRS_EDGE_MARGIN_S
 from .ecg.rhythm import BIGEMINY_MIN_PAIRS, HR_EXTREMES_INTERVALS, PAUSE_THRESHOLD_S, VT_RATE_BPM
 from .ecg.reading import is_lead_ii, precordial_name
 from .ecg_analysis_view import CLASS_NAMES
@@ -336,8 +337,6 @@ def cut_beats_note(beat_samples: np.ndarray, cut: np.ndarray, fs: float) -> str 
         beat_samples: (n,) R-peak sample indices at ``fs``; ``cut``: (n,) bool
         (:attr:`~medmodels.ecg.pipeline.EcgAnalysis.cut_at_record_edge`); ``fs``: Hz.
     """
-    from .ecg.pipeline import QRS_EDGE_MARGIN_S
-
     picked = np.flatnonzero(np.asarray(cut, dtype=bool))
     if picked.size == 0:
         return None

@@ -289,15 +289,20 @@ def test_junk_upload_shows_an_error_in_the_browser(server, page, tmp_path):
     _shoot(page, "ct-junk")
 
 
-def test_twelve_lead_example_in_the_browser(server, page):
+def _open_ecg_sample(page, server: str, name: str) -> None:
+    """Open the ECG page and choose the ecg/samples example whose label holds ``name``."""
     from data_paths import require_data
 
     require_data("ecg", "samples")
     page.goto(f"{server}/ecg")
     page.get_by_text("ECG review").first.wait_for(timeout=60_000)
     page.locator('[data-testid="stSelectbox"]').first.click()
-    page.keyboard.type("00841_hr")
+    page.keyboard.type(name)
     page.keyboard.press("Enter")
+
+
+def test_twelve_lead_example_in_the_browser(server, page):
+    _open_ecg_sample(page, server, "00841_hr")
     page.get_by_text("12-lead", exact=True).first.click()
     page.locator(".js-plotly-plot text", has_text="aVR").first.wait_for(timeout=60_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
@@ -310,14 +315,7 @@ def test_twelve_lead_example_in_the_browser(server, page):
 
 
 def test_a_beat_cut_by_the_record_start_is_shown_without_saliency(server, page):
-    from data_paths import require_data
-
-    require_data("ecg", "samples")
-    page.goto(f"{server}/ecg")
-    page.get_by_text("ECG review").first.wait_for(timeout=60_000)
-    page.locator('[data-testid="stSelectbox"]').first.click()
-    page.keyboard.type("17583_hr")
-    page.keyboard.press("Enter")
+    _open_ecg_sample(page, server, "17583_hr")
     page.get_by_text("Beat 1 (0.02 s) lies within 0.1 s of the record's start or end").first.wait_for(timeout=90_000)
     # the table lists the non-N classes by default: 17583's only one is that Q beat
     table = page.locator('[data-testid="stDataFrame"]').filter(has_text="p(V)").first
