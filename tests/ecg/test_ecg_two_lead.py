@@ -216,3 +216,25 @@ def test_sessions_analysing_at_once_on_the_shared_classifier_get_what_each_would
         # Tolerances far below any mix-up, in case a thread-count-dependent reduction order ever changes the last bit.
         np.testing.assert_allclose(p_t, p_a, rtol=0, atol=1e-6)
         np.testing.assert_allclose(cam_t, cam_a, rtol=0, atol=1e-5)
+
+
+def test_networks_side_by_side_give_exactly_what_they_give_one_by_one(mitdb, two_lead_classifier, monkeypatch):
+    """The six networks run in the shared pool (medmodels.parallel); logits, agreement and Grad-CAM on a real
+    record equal the same networks called one after another, to the bit."""
+    from medmodels.ecg import model, saliency
+    from medmodels.ecg.pipeline import analyse_ecg
+    from medmodels.ecg.reading import read_record
+
+    record = read_record(mitdb / "119")
+    signal = record.signal[:20 * 360 * 60]  # 20 minutes: a few hundred non-N beats
+    side_by_side = analyse_ecg(signal[:, 0], record.fs, two_lead_classifier, second_lead_mv=signal[:, 1],
+                               saliency_for_non_normal=True)
+    one_by_one = lambda fn, items: [fn(item) for item in items]  # noqa: E731
+    monkeypatch.setattr(model, "map_networks", one_by_one)
+    monkeypatch.setattr(saliency, "map_networks", one_by_one)
+    serial = analyse_ecg(signal[:, 0], record.fs, two_lead_classifier, second_lead_mv=signal[:, 1],
+                         saliency_for_non_normal=True)
+    assert side_by_side.saliency.shape[0] > 200
+    np.testing.assert_array_equal(side_by_side.probabilities, serial.probabilities)
+    np.testing.assert_array_equal(side_by_side.networks_agreeing, serial.networks_agreeing)
+    np.testing.assert_array_equal(side_by_side.saliency, serial.saliency)
