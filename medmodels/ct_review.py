@@ -254,11 +254,17 @@ def _held_out_series_and_nodules(card: dict) -> tuple[int, int]:
     return len(folds), sum(len(fold.get("nodules", [])) for fold in folds.values())
 
 
-def no_candidate_note(card: dict) -> str:
+def no_candidate_note(card: dict, lung_found: bool = True) -> str:
     """For a slice with no listed candidate: none scored above LIST_THRESHOLD, which is not "no nodule".
 
-    Names the detector card's held-out series and reference nodules when it has them.
+    Names the detector card's held-out series and reference nodules when it has them.  Where no lung field
+    was found (``lung_found`` False) no candidate was scored at all, so the note says that instead of a
+    threshold nothing was held against.
     """
+    if not lung_found:
+        return ("No candidates: none were sought on this slice, because no lung fields were found (see above). "
+                "That does not rule out a nodule. Read the slice; zooming on a point still shows the detector's "
+                "score and Grad-CAM there.")
     series, nodules = _held_out_series_and_nodules(card)
     tested = (f", and the detector's held-out test rests on {series} series with {nodules} reference nodules"
               if series else "")

@@ -231,7 +231,7 @@ if image is not None:
                 show_provenance(malignancy_series_provenance(image.series_uid, malignancy_model.card))
             row = picked_row(picked, len(table))
         else:
-            st.caption(no_candidate_note(cache.model_card("ct-detector")))
+            st.caption(no_candidate_note(cache.model_card("ct-detector"), lung_found=bool(scored.lung.any())))
             row = None
         with st.expander("Zoom on any point: click it on the slice, or type it"):
             point = st.columns(3)

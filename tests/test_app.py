@@ -271,6 +271,18 @@ def test_ecg_physionet_source_reports_a_clear_error_when_offline(monkeypatch):
     assert "Could not fetch mitdb/100 from PhysioNet" in at.error[0].value
 
 
+def test_ct_slice_without_lung_fields_says_no_candidate_was_sought(ct_small):
+    # CT_small is a 128 x 128 crop of the mediastinum: the lung mask needs the whole chest, so nothing is scored.
+    at = _page("pages/ct.py")
+    at.radio[0].set_value("Upload").run()
+    at.file_uploader[0].upload("CT_small.dcm", ct_small.read_bytes(), "application/dicom").run()
+    assert not at.exception and not at.error
+    assert [w.value for w in at.warning if w.value.startswith("No lung fields were found on this slice")]
+    captions = [c.value for c in at.caption]
+    assert [c for c in captions if c.startswith("No candidates: none were sought on this slice")]
+    assert not [c for c in captions if "No candidate above" in c]
+
+
 def test_ct_example_whose_nodules_trained_the_malignancy_model_is_flagged():
     require_data("ct", "lidc")
     at = _page("pages/ct.py")

@@ -141,6 +141,13 @@ def test_an_empty_candidate_list_is_not_said_to_rule_out_a_nodule():
     assert "held-out" not in no_candidate_note({}) and "does not rule out a nodule" in no_candidate_note({})
 
 
+def test_a_slice_without_lung_fields_is_not_said_to_have_no_candidate_above_the_threshold():
+    card = {"test_data": {"folds": {"fold-A": {"nodules": [{}, {}, {}]}, "fold-B": {"nodules": [{}]}}}}
+    note = no_candidate_note(card, lung_found=False)
+    assert note.startswith("No candidates: none were sought on this slice, because no lung fields were found")
+    assert "5 %" not in note and "does not rule out a nodule" in note
+
+
 def test_the_committed_detector_note_says_the_score_is_not_calibrated_and_shows_untuned_ranks():
     from medmodels.ct_detector import read_detector_card
 
