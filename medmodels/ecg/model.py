@@ -273,6 +273,9 @@ def member_leads(card: dict, spec: BeatSpec, n_members: int) -> list[int]:
 
 def load_classifier(model_dir: Path = MODEL_DIR) -> BeatClassifier:
     """Load weights and calibration from ``model_dir`` (a fresh object on every call)."""
+    from medmodels.backend_logs import quiet_expected_retracing
+
+    quiet_expected_retracing()  # its networks trace twice each, which TensorFlow would warn about
     model_dir = Path(model_dir)
     weights = model_dir / WEIGHTS_FILE
     if not weights.exists():

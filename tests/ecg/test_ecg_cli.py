@@ -75,3 +75,41 @@ def test_cli_bad_record_is_reported_and_others_still_written(mitdb, classifier, 
     assert main(["ecg", str(junk), str(mitdb / "119"), "--json", str(out)]) == 1
     assert "junk" in capsys.readouterr().err
     assert (out / "119.json").is_file() and not (out / "junk.json").exists()
+
+
+def test_several_records_print_no_retracing_warning(tmp_path):
+    """Each network traces twice (first batch size, then any); TensorFlow's warning about it is dropped.
+
+    A fresh process, as a user runs it: three 10-s PTB-XL records of different beat counts (the old code printed
+    "... triggered tf.function retracing" twice for them). Other output is unchanged: one line per JSON written.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from data_paths import require_data
+
+    samples = require_data("ecg", "samples", "ptbxl")
+    records = [str(samples / name) for name in ("00841_hr", "02132_hr", "17583_hr")]
+    repository = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "medmodels", "ecg", *records, "--json", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, cwd=repository, env=dict(os.environ))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "retracing" not in done.stderr
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["00841_hr.json", "02132_hr.json", "17583_hr.json"]
+
+
+def test_the_retracing_filter_drops_only_that_message():
+    import logging
+
+    from medmodels.backend_logs import quiet_expected_retracing
+
+    quiet_expected_retracing()
+    quiet_expected_retracing()  # idempotent: one filter
+    logger = logging.getLogger("tensorflow")
+    assert sum(type(f).__name__ == "_ExpectedRetracing" for f in logger.filters) == 1
+    retrace = logger.makeRecord("tensorflow", logging.WARNING, __file__, 1,
+                                "5 out of the last 5 calls to %s triggered tf.function retracing.", ("f",), None)
+    other = logger.makeRecord("tensorflow", logging.WARNING, __file__, 1, "something else", (), None)
+    assert not logger.filter(retrace) and logger.filter(other)
