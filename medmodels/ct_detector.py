@@ -216,11 +216,16 @@ def score_series(hu: np.ndarray, pixel_spacing_mm: tuple[float, float], detector
                  progress=None) -> list[SliceCandidates]:
     """:func:`score_slice` for every slice of a volume (slices, rows, cols), with one batched CNN pass.
 
-    ``progress(done, total)`` is called after each slice is prepared.
+    Slices are prepared (lung mask, resampling, candidates) side by side on the
+    CPU's cores (:func:`~medmodels.parallel.imap_side_by_side`); the results are
+    those of one slice after another.  ``progress(done, total)`` is called
+    after each slice is prepared, in the calling thread.
     """
+    from .parallel import imap_side_by_side
+
     prepared, patches = [], []
-    for k in range(hu.shape[0]):
-        p = prepare_slice(hu[k], pixel_spacing_mm)
+    slices = imap_side_by_side(lambda k: prepare_slice(hu[k], pixel_spacing_mm), range(hu.shape[0]))
+    for k, p in enumerate(slices):
         prepared.append(p)
         patches.append(extract_patches(p.hu_model, p.candidates.rows, p.candidates.cols))
         if progress is not None:

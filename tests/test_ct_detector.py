@@ -43,11 +43,17 @@ def test_detector_ranks_the_native_nodule_of_0001_first_on_its_slice(detector, s
 
 
 def test_batched_series_scoring_equals_slice_by_slice(detector, series_0001):
+    import threading
+
     hu = series_0001.hu[60:63]
-    batched = score_series(hu, series_0001.spacing[1:], detector)
+    reported = []  # slices are prepared side by side; progress still comes in order, in this thread
+    batched = score_series(hu, series_0001.spacing[1:], detector,
+                           progress=lambda done, total: reported.append((done, total, threading.get_ident())))
+    assert reported == [(k, 3, threading.get_ident()) for k in (1, 2, 3)]
     assert len(batched) == len(hu) == 3  # one result per slice, not only the first
     for k, result in enumerate(batched):
         single = score_slice(hu[k], series_0001.spacing[1:], detector)
+        np.testing.assert_array_equal(result.lung, single.lung)
         assert len(result.probabilities) == len(single.probabilities) > 0
         np.testing.assert_allclose(result.probabilities, single.probabilities, atol=1e-5)
         np.testing.assert_allclose(result.rows, single.rows)

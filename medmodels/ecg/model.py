@@ -21,7 +21,7 @@ import numpy as np
 
 from medmodels.config import MODELS_DIR
 from medmodels.model_cards import member_files, sha256_of
-from medmodels.parallel import map_networks
+from medmodels.parallel import map_side_by_side
 from medmodels.ecg import AAMI_CLASSES
 from medmodels.ecg.beats import (DEFAULT_SPEC, IRREGULARITY_FEATURE, MODEL_FS, BeatSpec, extract_windows,
                                  morphology_channels, rr_features)
@@ -196,7 +196,7 @@ class BeatClassifier:
         ``predict_on_batch`` runs the backend's compiled inference function
         (about 5x faster than an eager call on the GRU) and skips ``predict()``'s
         per-call dataset overhead; it changes no weights or layers.  The
-        networks run side by side on the CPU's cores (:func:`~medmodels.parallel.map_networks`).
+        networks run side by side on the CPU's cores (:func:`~medmodels.parallel.map_side_by_side`).
         """
         n = inputs["rr"].shape[0]
         if n == 0:
@@ -204,7 +204,7 @@ class BeatClassifier:
         out = []
         for start in range(0, n, batch_size):
             part = {k: v[start:start + batch_size] for k, v in inputs.items()}
-            out.append(np.stack(map_networks(lambda m: np.asarray(m.predict_on_batch(inputs_for(m, part))),
+            out.append(np.stack(map_side_by_side(lambda m: np.asarray(m.predict_on_batch(inputs_for(m, part))),
                                              self.networks)))
         return np.concatenate(out, axis=1)
 

@@ -16,7 +16,7 @@ import weakref
 import numpy as np
 
 from medmodels.ecg.model import FEATURE_LAYER, inputs_for
-from medmodels.parallel import map_networks
+from medmodels.parallel import map_side_by_side
 
 #: Layers after the feature map, in order, on the waveform path.
 _WAVE_HEAD = ("pool2", "gru", "gru_dropout")
@@ -138,12 +138,12 @@ def grad_cam(models, inputs: dict[str, np.ndarray], classes: np.ndarray | None =
     rr = np.nan_to_num(np.asarray(inputs["rr"], dtype=np.float32))
     # Each network sees its own channels (a single-lead member of the two-lead classifier: the analysed lead).
     # Networks run side by side on the CPU's cores (medmodels.parallel): the gradients are most of the cost.
-    features = map_networks(lambda m: _feature_map(m, {"waveform": waveform, "rr": rr}), networks)
+    features = map_side_by_side(lambda m: _feature_map(m, {"waveform": waveform, "rr": rr}), networks)
     if classes is None:
         classes = np.mean([np.asarray(_logits_from_features(m, f, rr)) for m, f in zip(networks, features)],
                           axis=0).argmax(axis=1)
     one_hot = np.eye(networks[0].output.shape[-1], dtype=np.float32)[np.asarray(classes, dtype=np.int64)]
-    cam = np.mean(map_networks(lambda mf: _signed_cam(mf[0], mf[1], rr, one_hot), zip(networks, features)), axis=0)
+    cam = np.mean(map_side_by_side(lambda mf: _signed_cam(mf[0], mf[1], rr, one_hot), zip(networks, features)), axis=0)
     if positive_only:
         cam = np.maximum(cam, 0.0)
     cam = _upsample(cam, length)

@@ -230,8 +230,8 @@ def test_networks_side_by_side_give_exactly_what_they_give_one_by_one(mitdb, two
     side_by_side = analyse_ecg(signal[:, 0], record.fs, two_lead_classifier, second_lead_mv=signal[:, 1],
                                saliency_for_non_normal=True)
     one_by_one = lambda fn, items: [fn(item) for item in items]  # noqa: E731
-    monkeypatch.setattr(model, "map_networks", one_by_one)
-    monkeypatch.setattr(saliency, "map_networks", one_by_one)
+    monkeypatch.setattr(model, "map_side_by_side", one_by_one)
+    monkeypatch.setattr(saliency, "map_side_by_side", one_by_one)
     serial = analyse_ecg(signal[:, 0], record.fs, two_lead_classifier, second_lead_mv=signal[:, 1],
                          saliency_for_non_normal=True)
     assert side_by_side.saliency.shape[0] > 200
