@@ -204,8 +204,8 @@ class BeatClassifier:
         out = []
         for start in range(0, n, batch_size):
             part = {k: v[start:start + batch_size] for k, v in inputs.items()}
-            out.append(np.stack(map_side_by_side(lambda m: np.asarray(m.predict_on_batch(inputs_for(m, part))),
-                                             self.networks)))
+            logits = map_side_by_side(lambda m: np.asarray(m.predict_on_batch(inputs_for(m, part))), self.networks)
+            out.append(np.stack(logits))
         return np.concatenate(out, axis=1)
 
     def logits(self, inputs: dict[str, np.ndarray], batch_size: int = 4096) -> np.ndarray:
