@@ -164,3 +164,21 @@ def test_member_paths_are_the_names_member_files_reads_back(tmp_path):
     for path in written:
         path.write_bytes(b"")
     assert member_files(tmp_path, "net.weights.h5") == written
+
+
+@pytest.mark.parametrize("leads", [1, 2])
+def test_the_ecg_cards_per_record_counts_add_up_to_their_pooled_confusion(leads):
+    """The per-record S and V rows the card shows are the pooled own-detector matrix split by record."""
+    from medmodels.ecg import AAMI_CLASSES
+    from medmodels.ecg.model import model_dir_for, read_card
+
+    test = read_card(model_dir_for(leads))["metrics"]["test_metrics"]
+    confusion, per_record = test["confusion_own_detector"], test["own_detector_per_record"]
+    n_ref, found, false_calls = (per_record["columns"].index(c) for c in ("n_reference", "found", "false_calls"))
+    for class_name in ("S", "V"):
+        i, rows = AAMI_CLASSES.index(class_name), per_record[class_name].values()
+        assert sum(r[n_ref] for r in rows) == sum(confusion[i])
+        assert sum(r[found] for r in rows) == confusion[i][i]
+        assert sum(r[false_calls] for r in rows) == sum(row[i] for row in confusion) - confusion[i][i]
+    reach = test["af_rule_reference_s_beats_ruled_out"]["DS2"]
+    assert reach["s_beats"] == sum(confusion[AAMI_CLASSES.index("S")])

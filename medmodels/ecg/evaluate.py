@@ -35,6 +35,7 @@ def evaluate_classifier(classifier, records) -> dict:
     cm_reference = np.zeros((k, k), dtype=np.int64)
     cm_detected = np.zeros((k, k), dtype=np.int64)
     probabilities, truth, agreeing = [], [], []
+    per_record_detected = {}
     for record_id in records:
         raw, fs, ref_samples, ref_labels = reference_beats(record_id)
         second = second_lead(record_id)[0] if classifier.leads == 2 else None
@@ -46,11 +47,13 @@ def evaluate_classifier(classifier, records) -> dict:
         agreeing.append(on_reference.networks_agreeing)
         detected = analyse_ecg(raw, fs, classifier, second_lead_mv=second)
         matches = match_beats(ref_samples, detected.beat_samples, fs, MATCH_WINDOW_S)
-        cm_detected += confusion_matrix(ref_labels, detected.probabilities.argmax(axis=1), matches)
+        per_record_detected[record_id] = confusion_matrix(ref_labels, detected.probabilities.argmax(axis=1), matches)
+        cm_detected += per_record_detected[record_id]
     all_probabilities, all_truth = np.concatenate(probabilities), np.concatenate(truth)
     ece = expected_calibration_error(all_probabilities, all_truth)
     return {"reference_beats": {"metrics": class_metrics(cm_reference), "confusion": cm_reference.tolist()},
-            "own_detector": {"metrics": class_metrics(cm_detected), "confusion": cm_detected.tolist()},
+            "own_detector": {"metrics": class_metrics(cm_detected), "confusion": cm_detected.tolist(),
+                             "per_record": {name: per_record_counts(per_record_detected, name) for name in ("S", "V")}},
             "ece_reference_beats": ece,
             "network_agreement": agreement_split(all_truth, all_probabilities.argmax(axis=1), np.concatenate(agreeing),
                                                  len(classifier.networks))}
@@ -58,6 +61,73 @@ def evaluate_classifier(classifier, records) -> dict:
 
 def _percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 2) if whole else None
+
+
+def per_record_counts(confusions: dict[str, np.ndarray], class_name: str) -> list[dict]:
+    """Per record, from its (6, 6) confusion matrix: reference beats of ``class_name`` found, missed and false calls.
+
+    ``missed`` counts reference beats of the class called anything else or not detected (FN);
+    ``false_calls`` counts detections labelled the class that are another class or no beat (FP).
+    Rows keep the order of ``confusions``.
+    """
+    i = AAMI_CLASSES.index(class_name)
+    rows = []
+    for record_id, cm in confusions.items():
+        cm = np.asarray(cm, dtype=np.int64)
+        found, n_reference = int(cm[i, i]), int(cm[i, :].sum())
+        rows.append({"record": record_id, "n_reference": n_reference, "found": found,
+                     "missed": n_reference - found, "false_calls": int(cm[:, i].sum()) - found})
+    return rows
+
+
+def format_per_record(rows: list[dict], class_name: str, split: str = "DS2") -> str:
+    """The records with any reference beat or false call of the class, and which record holds most misses and
+    most false calls: where a pooled Se or +P comes from."""
+    shown = [r for r in rows if r["n_reference"] or r["false_calls"]]
+    lines = [f"{class_name} by {split} record (own detector):",
+             f"  {'record':>6} {'n_ref':>6} {'found':>6} {'missed':>7} {'false calls':>12}"]
+    lines += [f"  {r['record']:>6} {r['n_reference']:>6} {r['found']:>6} {r['missed']:>7} {r['false_calls']:>12}"
+              for r in shown]
+    for key, what in (("missed", f"missed {class_name} beats"), ("false_calls", f"false {class_name} calls")):
+        total = sum(r[key] for r in rows)
+        if total:
+            worst = max(rows, key=lambda r: r[key])
+            lines.append(f"  record {worst['record']} holds {worst[key]} of the {total} {what} ({_percent(worst[key], total)} %)")
+    return "\n".join(lines)
+
+
+def af_rule_reach(records) -> dict:
+    """How many reference S beats sit where the AF rule makes S impossible (:func:`~medmodels.ecg.model.fold_s_into_n`).
+
+    The rule reads RR intervals only, so this needs no network: the reference beats at MODEL_FS,
+    their irregularity feature against AF_IRREGULARITY_THRESHOLD, as the classifier computes them.
+    Returns totals and, per record with any such beat, ``[S beats, S beats in AF-like rhythm]``.
+    """
+    from medmodels.ecg.beats import IRREGULARITY_FEATURE, MODEL_FS, rr_features
+    from medmodels.ecg.mitdb import beats_to_model_rate, reference_beats
+    from medmodels.ecg.model import AF_IRREGULARITY_THRESHOLD
+
+    s_class = AAMI_CLASSES.index("S")
+    total, ruled_out, per_record = 0, 0, {}
+    for record_id in records:
+        _, fs, samples, labels = reference_beats(record_id)
+        if samples.size < 2:
+            continue
+        irregularity = rr_features(beats_to_model_rate(samples, fs), MODEL_FS, (IRREGULARITY_FEATURE,))[:, 0]
+        is_s = labels == s_class
+        in_af_like = int((is_s & (irregularity > AF_IRREGULARITY_THRESHOLD)).sum())
+        total, ruled_out = total + int(is_s.sum()), ruled_out + in_af_like
+        if in_af_like:
+            per_record[record_id] = [int(is_s.sum()), in_af_like]
+    return {"s_beats": total, "s_beats_in_af_like_rhythm": ruled_out,
+            "percent": _percent(ruled_out, total), "per_record": per_record}
+
+
+def format_af_rule_reach(reach: dict, split: str) -> str:
+    """One line: the share of a split's S beats that the AF rule rules out, and the records they are in."""
+    records = ", ".join(f"{r} {k}/{n}" for r, (n, k) in reach["per_record"].items())
+    return (f"AF rule, {split}: {reach['s_beats_in_af_like_rhythm']} of {reach['s_beats']} reference S beats "
+            f"({reach['percent']} %) lie in AF-like rhythm, where S is ruled out ({records or 'none'})")
 
 
 def agreement_split(truth: np.ndarray, predicted: np.ndarray, agreeing: np.ndarray, n_networks: int) -> dict:
@@ -204,6 +274,18 @@ def _rounded(obj):
     return obj
 
 
+PER_RECORD_COLUMNS = ("n_reference", "found", "missed", "false_calls")
+
+
+def _compact_per_record(per_record: dict[str, list[dict]]) -> dict:
+    """Per class, ``{record: [n_reference, found, missed, false_calls]}`` for records with any of them."""
+    compact = {"columns": list(PER_RECORD_COLUMNS)}
+    for class_name, rows in per_record.items():
+        compact[class_name] = {r["record"]: [r[c] for c in PER_RECORD_COLUMNS] for r in rows
+                               if r["n_reference"] or r["false_calls"]}
+    return compact
+
+
 def update_card(results: dict, model_dir: Path) -> None:
     """Write DS2 and detection figures into ``card.json`` (metrics.test_metrics)."""
     path = Path(model_dir) / "card.json"
@@ -215,6 +297,7 @@ def update_card(results: dict, model_dir: Path) -> None:
         "match_window_s": MATCH_WINDOW_S,
         "reference_beats": _rounded(results["classifier"]["reference_beats"]["metrics"]),
         "own_detector": _rounded(results["classifier"]["own_detector"]["metrics"]),
+        "own_detector_per_record": _compact_per_record(results["classifier"]["own_detector"]["per_record"]),
         "confusion_reference_beats": results["classifier"]["reference_beats"]["confusion"],
         "confusion_own_detector": results["classifier"]["own_detector"]["confusion"],
         "confusion_labels": "rows reference N,S,V,F,Q,- ; columns prediction N,S,V,F,Q,- ('-' = unmatched)",
@@ -222,6 +305,8 @@ def update_card(results: dict, model_dir: Path) -> None:
         "network_agreement_reference_beats": results["classifier"]["network_agreement"],
         "qrs_detection_all_48_records_lead0": _rounded(detection),
     }
+    if "af_rule_reach" in results:
+        card["metrics"]["test_metrics"]["af_rule_reference_s_beats_ruled_out"] = results["af_rule_reach"]
     path.write_text(json.dumps(card, indent=2) + "\n")
 
 
@@ -235,7 +320,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from medmodels.ecg.mitdb import DS2
+    from medmodels.ecg.mitdb import DS1, DS2
     from medmodels.ecg.model import load_classifier, model_dir_for
 
     started = time.time()
@@ -248,6 +333,11 @@ def main(args: argparse.Namespace) -> int:
                                "DS2, beats located by the reference annotations"))
     print(format_metrics_table(classification["own_detector"]["metrics"],
                                "DS2, beats from our detector (150 ms matching; unmatched = FP/FN)"))
+    for name in ("S", "V"):
+        print(format_per_record(classification["own_detector"]["per_record"][name], name))
+    reach = {"DS1": af_rule_reach(DS1), "DS2": af_rule_reach(DS2)}
+    for split, figures in reach.items():
+        print(format_af_rule_reach(figures, split))
     print(f"ECE on DS2 (reference beats, 15 bins): {100 * classification['ece_reference_beats']:.2f} %")
     print(format_agreement_split(classification["network_agreement"]))
     detector = evaluate_detector()
@@ -259,7 +349,8 @@ def main(args: argparse.Namespace) -> int:
             print(f"sample {row['record']} ({row['fs']:g} Hz, lead {row['lead']}): beats {row['beats']}, "
                   f"mean HR {row['mean_bpm']} bpm")
     if args.update_card:
-        update_card({"classifier": classification, "detector": detector, "leads": classifier.leads}, model_dir)
+        update_card({"classifier": classification, "detector": detector, "leads": classifier.leads,
+                     "af_rule_reach": reach}, model_dir)
         print(f"updated {Path(model_dir) / 'card.json'}")
     print(f"({time.time() - started:.0f} s)")
     return 0

@@ -1,6 +1,7 @@
 """Beat matching and the confusion matrix on a constructed case."""
 
 import numpy as np
+import pytest
 
 from medmodels.ecg.agreement import class_metrics, confusion_matrix, match_beats
 
@@ -53,3 +54,45 @@ def test_agreement_split_gives_accuracy_and_non_n_precision_per_group():
                                       "non_n_calls": 2, "non_n_calls_right_percent": 50.0}
     empty = agreement_split(truth[:0], predicted[:0], agreeing[:0], 3)
     assert empty["some_disagree"]["accuracy_percent"] is None
+
+
+def test_per_record_counts_split_a_pooled_figure_by_record():
+    from medmodels.ecg.evaluate import format_per_record, per_record_counts
+
+    # record "a": 10 S beats, 4 called S, 5 called N, 1 not detected; 2 N beats called S, 1 extra detection called S
+    a = np.zeros((6, 6), dtype=int)
+    a[1, 1], a[1, 0], a[1, 5], a[0, 1], a[5, 1], a[0, 0] = 4, 5, 1, 2, 1, 50
+    # record "b": no S beat, 7 N beats called S; record "c": neither
+    b = np.zeros((6, 6), dtype=int)
+    b[0, 1], b[0, 0] = 7, 30
+    c = np.zeros((6, 6), dtype=int)
+    c[0, 0] = 9
+    rows = per_record_counts({"a": a, "b": b, "c": c}, "S")
+    assert rows == [{"record": "a", "n_reference": 10, "found": 4, "missed": 6, "false_calls": 3},
+                    {"record": "b", "n_reference": 0, "found": 0, "missed": 0, "false_calls": 7},
+                    {"record": "c", "n_reference": 0, "found": 0, "missed": 0, "false_calls": 0}]
+    # the rows add up to the pooled matrix's figures
+    pooled = class_metrics(a + b + c)["S"]
+    found = sum(r["found"] for r in rows)
+    assert 100 * found / sum(r["n_reference"] for r in rows) == pytest.approx(pooled["Se"])
+    assert 100 * found / sum(r["found"] + r["false_calls"] for r in rows) == pytest.approx(pooled["+P"])
+    text = format_per_record(rows, "S")
+    assert "     c " not in text  # a record with neither S beats nor S calls is left out
+    assert "record a holds 6 of the 6 missed S beats (100.0 %)" in text
+    assert "record b holds 7 of the 10 false S calls (70.0 %)" in text
+
+
+def test_af_rule_reach_on_an_af_record_and_a_regular_tachycardia(mitdb):
+    from medmodels.ecg.evaluate import af_rule_reach, format_af_rule_reach
+
+    # 201 has atrial fibrillation and flutter: most of its S beats sit in irregular stretches, where the rule
+    # makes S impossible; 209's S beats are runs of regular supraventricular tachycardia, which the rule leaves.
+    reach = af_rule_reach(["201", "209"])
+    s_201, ruled_out_201 = reach["per_record"]["201"]
+    assert s_201 == 128 and ruled_out_201 > 0.8 * s_201
+    s_209, ruled_out_209 = reach["per_record"].get("209", [383, 0])
+    assert ruled_out_209 < 0.05 * s_209
+    assert reach["s_beats"] == 128 + 383
+    assert reach["s_beats_in_af_like_rhythm"] == ruled_out_201 + ruled_out_209
+    assert format_af_rule_reach(reach, "DS1").startswith(
+        f"AF rule, DS1: {reach['s_beats_in_af_like_rhythm']} of 511 reference S beats")
