@@ -71,6 +71,11 @@ def dihedral_views(x: np.ndarray) -> np.ndarray:
 #: at this cut-off are tuned on those series; its ``with_all_candidates_averaged`` keeps the untuned ones.
 TTA_TOP_K = 24
 
+#: Images per network call at inference. Small batches keep a layer's activations in the CPU's cache (at 512,
+#: each of the first layers holds 512 x 64 x 64 x 16 float32 = 134 MB): on a 2-core AMD EPYC (AVX2), 64 ran
+#: 1.0 ms per image against 1.5 ms at 512 (bench/ct.py). Logits differ from a 512 batch by < 1e-5.
+INFERENCE_BATCH = 64
+
 
 @dataclass(frozen=True)
 class Detector:
@@ -87,20 +92,26 @@ class Detector:
     members: tuple = ()
     tta: bool = True
 
-    def logits(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
-        """Mean logit (k,) for HU patches (k, 64, 64)."""
+    def logits(self, patches_hu: np.ndarray, batch_size: int = INFERENCE_BATCH) -> np.ndarray:
+        """Mean logit (k,) for HU patches (k, 64, 64).
+
+        Patches go through in chunks, each turned into channels (and views) just
+        before its network calls: a network batch is at most ``batch_size``
+        images, and memory holds one chunk's views, not 8 views of every candidate.
+        """
         k = len(patches_hu)
-        if k == 0:
-            return np.zeros(0, dtype=np.float32)
-        x = patch_channels(patches_hu)
-        x = dihedral_views(x) if self.tta else x
-        total = np.zeros(len(x), dtype=np.float64)
-        for model in (self.keras_model, *self.members):
+        n_views = 8 if self.tta else 1
+        models = (self.keras_model, *self.members)
+        mean = np.zeros(k, dtype=np.float64)
+        step = max(batch_size // n_views, 1)
+        for start in range(0, k, step):
+            x = patch_channels(patches_hu[start:start + step])
+            x = dihedral_views(x) if self.tta else x
             # predict_on_batch runs the compiled inference function (~1.6x faster than an eager
             # call here) and changes nothing in the shared model.
-            total += np.concatenate([np.asarray(model.predict_on_batch(x[i:i + batch_size]))[:, 0]
-                                     for i in range(0, len(x), batch_size)])
-        return (total.reshape(-1, k).mean(axis=0) / (1 + len(self.members))).astype(np.float32)
+            total = sum(np.asarray(model.predict_on_batch(x), dtype=np.float64)[:, 0] for model in models)
+            mean[start:start + step] = total.reshape(n_views, -1).mean(axis=0) / len(models)
+        return mean.astype(np.float32)
 
     def ranked_probabilities(self, patches_hu: np.ndarray, slice_index: np.ndarray,
                              top_k: int = TTA_TOP_K) -> np.ndarray:
@@ -120,7 +131,7 @@ class Detector:
             logits[top] = self.logits(patches_hu[top])
         return sigmoid(logits).astype(np.float32)
 
-    def probabilities(self, patches_hu: np.ndarray, batch_size: int = 512) -> np.ndarray:
+    def probabilities(self, patches_hu: np.ndarray, batch_size: int = INFERENCE_BATCH) -> np.ndarray:
         """Nodule probability (k,) for HU patches (k, 64, 64)."""
         return sigmoid(self.logits(patches_hu, batch_size)).astype(np.float32)
 

@@ -220,6 +220,22 @@ def test_ct_cli_writes_how_the_upload_was_read_into_the_json(ct_small, tmp_path,
     assert all(f"note: {note}" in err for note in notes)
 
 
+def test_chunked_logits_are_the_mean_over_views_of_every_patch(detector, series_0001):
+    # logits go through in chunks (a chunk's channels and views made just before its call): every patch,
+    # the last partial chunk included, gets the mean of its own 8 views, whatever the batch size
+    from medmodels.ct_detector import dihedral_views
+
+    patches = score_slice(series_0001.hu[90], series_0001.spacing[1:], detector).patches[:11]
+    views = np.asarray(detector.keras_model.predict_on_batch(dihedral_views(patch_channels(patches))))[:, 0]
+    expected = views.reshape(8, len(patches)).mean(axis=0)
+    assert len(detector.members) == 0  # the committed detector is one network; members would be averaged too
+    for batch_size in (1, 24, 64, 8 * len(patches)):  # 1 view-set per call, 3 (remainder 2), 8, all at once
+        np.testing.assert_allclose(detector.logits(patches, batch_size=batch_size), expected, atol=1e-5)
+    single = replace(detector, tta=False)
+    np.testing.assert_allclose(single.logits(patches, batch_size=4), views[: len(patches)], atol=1e-5)
+    assert detector.logits(patches[:0]).shape == (0,)
+
+
 def test_test_time_averaging_makes_scores_orientation_invariant(detector, series_0001):
     # the 8 dihedral views are averaged, so a rotated or mirrored patch gets the same probability
     scored = score_slice(series_0001.hu[90], series_0001.spacing[1:], detector)
